@@ -1,0 +1,99 @@
+//! HS256 access tokens with the claims the Python PraisonAI platform uses:
+//! `sub`, `email`, `name`, `iat` and `exp`, so tokens signed with the same
+//! secret verify in both services.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, TimeDelta, Utc};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use platform_auth_domain::{IssuedToken, Secret, TokenClaims, TokenError, TokenIssuer, User};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize)]
+struct IssuedClaims<'a> {
+    sub: String,
+    email: &'a str,
+    name: &'a str,
+    iat: i64,
+    exp: i64,
+}
+
+/// What verification needs. `email` and `name` are informational: the
+/// current user is always read from the database.
+#[derive(Deserialize)]
+struct ReceivedClaims {
+    sub: String,
+    iat: Option<i64>,
+    exp: i64,
+}
+
+/// Signs and verifies HS256 JWTs with one shared secret.
+pub struct JwtIssuer {
+    encoding_key: EncodingKey,
+    decoding_key: DecodingKey,
+    validation: Validation,
+    ttl: TimeDelta,
+}
+
+impl JwtIssuer {
+    /// Builds an issuer whose tokens live for `ttl`.
+    pub fn new(secret: &Secret<String>, ttl: Duration) -> anyhow::Result<Self> {
+        let ttl = TimeDelta::from_std(ttl).context("token lifetime is out of range")?;
+        let key = secret.expose().as_bytes();
+
+        // Only HS256 is accepted, whatever the token's header says, and
+        // expiry is checked to the second: no leeway.
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = false;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+
+        Ok(Self {
+            encoding_key: EncodingKey::from_secret(key),
+            decoding_key: DecodingKey::from_secret(key),
+            validation,
+            ttl,
+        })
+    }
+}
+
+impl TokenIssuer for JwtIssuer {
+    fn issue(&self, user: &User) -> anyhow::Result<IssuedToken> {
+        let issued_at = Utc::now();
+        let expires_at = issued_at + self.ttl;
+        let claims = IssuedClaims {
+            sub: user.id.to_string(),
+            email: user.email.as_str(),
+            name: user.name.as_str(),
+            iat: issued_at.timestamp(),
+            exp: expires_at.timestamp(),
+        };
+
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)
+            .context("failed to sign an access token")?;
+        Ok(IssuedToken {
+            token: Secret::new(token),
+            expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or(expires_at),
+        })
+    }
+
+    fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        let data = jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding_key, &self.validation)
+            .map_err(|error| match error.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        let claims = data.claims;
+
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
+        Ok(TokenClaims {
+            subject: claims.sub,
+            issued_at: claims.iat.and_then(|iat| DateTime::from_timestamp(iat, 0)),
+            expires_at,
+        })
+    }
+}
