@@ -18,7 +18,7 @@ pub struct Argon2Settings {
 }
 
 impl Default for Argon2Settings {
-    /// The OWASP Password Storage Cheat Sheet's argon2id baseline
+    /// Returns the OWASP Password Storage Cheat Sheet's argon2id baseline
     /// (m=19456 KiB, t=2, p=1).
     fn default() -> Self {
         Self {
@@ -29,24 +29,32 @@ impl Default for Argon2Settings {
     }
 }
 
+impl Argon2Settings {
+    /// Checks the parameters against argon2's bounds, for example at least
+    /// 8 KiB of memory per lane and one iteration.
+    pub fn validate(&self) -> Result<(), String> {
+        self.params().map(|_| ()).map_err(|error| error.to_string())
+    }
+
+    fn params(&self) -> Result<Params, argon2::Error> {
+        Params::new(self.memory_kib, self.iterations, self.parallelism, None)
+    }
+}
+
 /// Hashes with argon2id at the configured cost. Verification reads the cost
 /// from the stored hash, so hashes made with older settings still verify.
 pub struct Argon2Hasher {
     argon2: Argon2<'static>,
-    /// A hash of a random password nobody knows, verified against when a
-    /// login names an unknown email.
+    /// A hash of a random, discarded password. Logins for an unknown email
+    /// verify against it.
     dummy_hash: String,
 }
 
 impl Argon2Hasher {
     pub fn new(settings: Argon2Settings) -> anyhow::Result<Self> {
-        let params = Params::new(
-            settings.memory_kib,
-            settings.iterations,
-            settings.parallelism,
-            None,
-        )
-        .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
+        let params = settings
+            .params()
+            .map_err(|error| anyhow::anyhow!("invalid argon2 parameters: {error}"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
 
         let mut unknown_password = [0u8; 32];
@@ -64,7 +72,10 @@ impl Argon2Hasher {
         let parsed = password_hash::PasswordHash::new(phc)
             .map_err(|error| anyhow::anyhow!("stored password hash is malformed: {error}"))?;
 
-        match self.argon2.verify_password(password.expose().as_bytes(), &parsed) {
+        match self
+            .argon2
+            .verify_password(password.expose().as_bytes(), &parsed)
+        {
             Ok(()) => Ok(true),
             Err(password_hash::Error::Password) => Ok(false),
             Err(error) => Err(anyhow::anyhow!("password verification failed: {error}")),

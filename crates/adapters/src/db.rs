@@ -20,11 +20,13 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 /// PostgreSQL database. The value is arbitrary but fixed.
 const MIGRATION_LOCK_KEY: i64 = 0x706c_6174_6175_7468;
 
-/// Applied to every SQLite connection: WAL lets readers run beside the one
+/// Applied to every SQLite connection. WAL lets readers run beside the one
 /// writer, and the busy timeout makes concurrent writers wait for the lock
 /// instead of failing with "database is locked".
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL;
-PRAGMA busy_timeout = 5000;
+/// The busy timeout comes first so that the switch to WAL, which needs a
+/// moment of exclusive access, waits for connections opened beside it.
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000;
+PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;";
 
@@ -43,7 +45,7 @@ pub enum DatabaseKind {
     Sqlite,
 }
 
-/// Where the data lives, parsed from a `DATABASE_URL` value.
+/// The database location, parsed from a `DATABASE_URL` value.
 #[derive(Debug, Clone)]
 pub struct Database {
     kind: DatabaseKind,
@@ -51,12 +53,14 @@ pub struct Database {
     target: Secret<String>,
 }
 
-/// Why a `DATABASE_URL` value was rejected.
+/// The reason a `DATABASE_URL` value was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseUrlError {
     #[error("DATABASE_URL is empty; set it to postgres://... or a SQLite file path")]
     Empty,
-    #[error("DATABASE_URL uses the unsupported scheme `{0}`; use postgres://, sqlite:// or a file path")]
+    #[error(
+        "DATABASE_URL uses the unsupported scheme `{0}`; use postgres://, sqlite:// or a file path"
+    )]
     UnsupportedScheme(String),
     #[error("DATABASE_URL names an in-memory SQLite database, which each pooled connection would see empty; use a file path")]
     InMemory,
@@ -103,8 +107,8 @@ impl Database {
         Ok(pool)
     }
 
-    /// A form safe to log: the SQLite path, or the PostgreSQL URL with any
-    /// password replaced.
+    /// Returns a form safe to log: the SQLite path, or the PostgreSQL URL
+    /// with any password replaced.
     pub fn redacted(&self) -> String {
         match self.kind {
             DatabaseKind::Sqlite => self.target.expose().clone(),
@@ -203,7 +207,12 @@ pub fn connect(database: &Database, settings: &PoolSettings) -> anyhow::Result<D
         .max_size(settings.max_size)
         .connection_timeout(settings.connection_timeout)
         .build(manager)
-        .with_context(|| format!("failed to connect to the database at {}", database.redacted()))
+        .with_context(|| {
+            format!(
+                "failed to connect to the database at {}",
+                database.redacted()
+            )
+        })
 }
 
 fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
@@ -216,7 +225,9 @@ fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
 
 /// Applies every pending migration of the pool's backend.
 pub fn run_migrations(pool: &DbPool) -> anyhow::Result<()> {
-    let mut connection = pool.get().context("failed to get a connection for migrations")?;
+    let mut connection = pool
+        .get()
+        .context("failed to get a connection for migrations")?;
     match &mut *connection {
         AnyConnection::Postgres(connection) => {
             connection.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
@@ -226,14 +237,20 @@ pub fn run_migrations(pool: &DbPool) -> anyhow::Result<()> {
             connection
                 .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
             let applied = applied.map_err(|error| anyhow::anyhow!(error))?;
-            tracing::info!(migrations.applied = applied, "database schema is up to date");
+            tracing::info!(
+                migrations.applied = applied,
+                "database schema is up to date"
+            );
         }
         AnyConnection::Sqlite(connection) => {
             let applied = connection
                 .run_pending_migrations(SQLITE_MIGRATIONS)
                 .map_err(|error| anyhow::anyhow!(error))?
                 .len();
-            tracing::info!(migrations.applied = applied, "database schema is up to date");
+            tracing::info!(
+                migrations.applied = applied,
+                "database schema is up to date"
+            );
         }
     }
     Ok(())
@@ -259,7 +276,10 @@ mod tests {
 
     #[test]
     fn url_rejects_unusable_values() {
-        assert!(matches!(Database::from_url(""), Err(DatabaseUrlError::Empty)));
+        assert!(matches!(
+            Database::from_url(""),
+            Err(DatabaseUrlError::Empty)
+        ));
         assert!(matches!(
             Database::from_url("mysql://localhost/db"),
             Err(DatabaseUrlError::UnsupportedScheme(scheme)) if scheme == "mysql"
@@ -274,7 +294,10 @@ mod tests {
     fn redacted_url_hides_password() {
         let database = Database::from_url("postgres://app:s3cret@db:5432/auth").unwrap();
 
-        assert_eq!(database.redacted(), "postgres://app:[REDACTED]@db:5432/auth");
+        assert_eq!(
+            database.redacted(),
+            "postgres://app:[REDACTED]@db:5432/auth"
+        );
         assert!(!format!("{database:?}").contains("s3cret"));
     }
 

@@ -20,8 +20,8 @@ struct IssuedClaims<'a> {
     exp: i64,
 }
 
-/// What verification needs. `email` and `name` are informational: the
-/// current user is always read from the database.
+/// The claims verification reads. `email` and `name` are ignored because
+/// the current user is always read from the database.
 #[derive(Deserialize)]
 struct ReceivedClaims {
     sub: String,
@@ -43,8 +43,8 @@ impl JwtIssuer {
         let ttl = TimeDelta::from_std(ttl).context("token lifetime is out of range")?;
         let key = secret.expose().as_bytes();
 
-        // Only HS256 is accepted, whatever the token's header says, and
-        // expiry is checked to the second: no leeway.
+        // Only HS256 is accepted, whatever algorithm the token's header
+        // names, and expiry is checked to the second with no leeway.
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.validate_exp = true;
@@ -73,8 +73,9 @@ impl TokenIssuer for JwtIssuer {
             exp: expires_at.timestamp(),
         };
 
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)
-            .context("failed to sign an access token")?;
+        let token =
+            jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding_key)
+                .context("failed to sign an access token")?;
         Ok(IssuedToken {
             token: Secret::new(token),
             expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or(expires_at),
@@ -82,11 +83,12 @@ impl TokenIssuer for JwtIssuer {
     }
 
     fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
-        let data = jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding_key, &self.validation)
-            .map_err(|error| match error.kind() {
-                ErrorKind::ExpiredSignature => TokenError::Expired,
-                _ => TokenError::Invalid,
-            })?;
+        let data =
+            jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding_key, &self.validation)
+                .map_err(|error| match error.kind() {
+                    ErrorKind::ExpiredSignature => TokenError::Expired,
+                    _ => TokenError::Invalid,
+                })?;
         let claims = data.claims;
 
         let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;

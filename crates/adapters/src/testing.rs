@@ -72,9 +72,17 @@ impl TestDatabase {
         }
     }
 
-    /// The `DATABASE_URL` value for this database.
+    /// Returns the `DATABASE_URL` value for this database.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// Runs SQL statements on this database, for example to delete a user
+    /// behind the service's back.
+    pub fn execute(&self, sql: &str) {
+        let pool = self.open_pool();
+        let mut connection = pool.get().expect("failed to get a test connection");
+        connection.batch_execute(sql).expect("test SQL failed");
     }
 
     /// Connects and migrates, as the server does at start-up.
@@ -91,7 +99,8 @@ impl Drop for TestDatabase {
         if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
             // Best effort: a database left behind only costs disk space.
             if let Ok(mut admin) = PgConnection::establish(admin_url) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
             }
         }
     }

@@ -24,9 +24,7 @@ impl DieselUserRepo {
         Self { pool }
     }
 
-    fn connection(
-        &self,
-    ) -> anyhow::Result<r2d2::PooledConnection<crate::db::ConnectionManager>> {
+    fn connection(&self) -> anyhow::Result<r2d2::PooledConnection<crate::db::ConnectionManager>> {
         self.pool
             .get()
             .context("failed to get a database connection from the pool")
@@ -100,10 +98,7 @@ impl UserRepo for DieselUserRepo {
         }
     }
 
-    fn find_credentials_by_email(
-        &self,
-        email: &Email,
-    ) -> anyhow::Result<Option<UserCredentials>> {
+    fn find_credentials_by_email(&self, email: &Email) -> anyhow::Result<Option<UserCredentials>> {
         let mut connection = self.connection()?;
 
         let row = users::table

@@ -89,7 +89,8 @@ fn credentials_lookup_returns_hash(backend: Backend) {
 fn lookup_of_unknown_user_is_none(backend: Backend) {
     let database = TestDatabase::create(backend);
     let repo = repo(&database);
-    repo.insert(&user("jane@example.com", "Jane"), &hash()).unwrap();
+    repo.insert(&user("jane@example.com", "Jane"), &hash())
+        .unwrap();
 
     let by_email = repo
         .find_credentials_by_email(&Email::parse("john@example.com").unwrap())
@@ -103,7 +104,8 @@ fn lookup_of_unknown_user_is_none(backend: Backend) {
 fn email_taken_in_other_case(backend: Backend) {
     let database = TestDatabase::create(backend);
     let repo = repo(&database);
-    repo.insert(&user("jane@example.com", "Jane"), &hash()).unwrap();
+    repo.insert(&user("jane@example.com", "Jane"), &hash())
+        .unwrap();
 
     // Bypasses normalisation to prove the database itself compares
     // case-insensitively.
@@ -116,7 +118,8 @@ fn names_may_repeat(backend: Backend) {
     let database = TestDatabase::create(backend);
     let repo = repo(&database);
 
-    repo.insert(&user("one@example.com", "John Doe"), &hash()).unwrap();
+    repo.insert(&user("one@example.com", "John Doe"), &hash())
+        .unwrap();
     let second = repo.insert(&user("two@example.com", "John Doe"), &hash());
 
     assert!(second.is_ok());

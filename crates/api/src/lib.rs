@@ -1,1 +1,11 @@
+//! The platform-auth HTTP service: settings, routes and server start-up.
 
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::Settings;
+pub use startup::Application;

@@ -396,8 +396,8 @@ mod tests {
                 .expect_verify()
                 .returning(move |_| Err(returned.clone()));
 
-            let result = service(MockUserRepo::new(), tokens, MockPasswordHasher::new())
-                .current_user("jwt");
+            let result =
+                service(MockUserRepo::new(), tokens, MockPasswordHasher::new()).current_user("jwt");
 
             match (token_error, result) {
                 (TokenError::Expired, Err(CurrentUserError::TokenExpired)) => {}

@@ -2,7 +2,7 @@
 //! ports that storage, token and hashing adapters implement, and the use cases
 //! written against those ports.
 //!
-//! Nothing here knows about HTTP or SQL, so another service can depend on this
+//! Nothing here depends on HTTP or SQL, so another service can depend on this
 //! crate alone. The ports carry `mockall` mocks behind the `mocks` feature.
 
 pub mod auth;
@@ -13,11 +13,9 @@ pub mod values;
 
 pub use auth::{AuthService, Authenticated, CurrentUserError, LoginError, RegisterError};
 pub use ports::{
-    InsertUserError, IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenIssuer, UserCredentials,
-    UserRepo,
+    InsertUserError, IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenIssuer,
+    UserCredentials, UserRepo,
 };
 pub use secret::Secret;
 pub use user::{User, UserId};
-pub use values::{
-    DisplayName, Email, FieldError, Password, PasswordHash, PasswordPolicy,
-};
+pub use values::{DisplayName, Email, FieldError, Password, PasswordHash, PasswordPolicy};

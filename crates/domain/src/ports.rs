@@ -36,8 +36,7 @@ pub trait UserRepo: Send + Sync {
     fn insert(&self, user: &User, password_hash: &PasswordHash) -> Result<(), InsertUserError>;
 
     /// Looks a user up by normalised email, with their password hash.
-    fn find_credentials_by_email(&self, email: &Email)
-        -> anyhow::Result<Option<UserCredentials>>;
+    fn find_credentials_by_email(&self, email: &Email) -> anyhow::Result<Option<UserCredentials>>;
 
     fn find_by_id(&self, id: UserId) -> anyhow::Result<Option<User>>;
 }
@@ -58,7 +57,7 @@ pub struct TokenClaims {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Why a token was refused.
+/// The reason a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("the token has expired")]

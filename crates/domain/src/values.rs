@@ -33,7 +33,7 @@ impl FieldError {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Email(String);
 
-/// Why a string is not an acceptable email address.
+/// The reason a string is not an acceptable email address.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EmailError {
     #[error("Email must not be empty.")]
@@ -58,8 +58,8 @@ impl EmailError {
 }
 
 impl Email {
-    /// The longest address SMTP can carry (RFC 5321 path limit less the
-    /// angle brackets); the database columns use the same bound.
+    /// The maximum address length SMTP can carry: the RFC 5321 path limit
+    /// less the angle brackets. The database columns use the same bound.
     pub const MAX_CHARS: usize = 254;
     const MAX_LOCAL_CHARS: usize = 64;
 
@@ -103,7 +103,7 @@ impl Email {
         &self.0
     }
 
-    /// The part before the `@`, used as the default display name.
+    /// Returns the part before the `@`, the default display name.
     pub fn local_part(&self) -> &str {
         self.0.split_once('@').map_or(&self.0, |(local, _)| local)
     }
@@ -126,7 +126,7 @@ impl fmt::Debug for Email {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DisplayName(String);
 
-/// Why a string is not an acceptable display name.
+/// The reason a string is not an acceptable display name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DisplayNameError {
     #[error("Name must not be empty.")]
@@ -167,7 +167,7 @@ impl DisplayName {
         Ok(Self(normalised))
     }
 
-    /// The default name for a new account: the email's local part.
+    /// Builds the default name of a new account from the email's local part.
     pub fn from_email(email: &Email) -> Self {
         let local: String = email.local_part().chars().take(Self::MAX_CHARS).collect();
         Self(local)
@@ -203,7 +203,7 @@ impl Password {
     }
 }
 
-/// Why a password is not acceptable for a new account.
+/// The reason a password is not acceptable for a new account.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordError {
     #[error("Password must be at least {min} characters.")]
@@ -375,7 +375,10 @@ mod tests {
             check(&"p".repeat(257)),
             Err(PasswordError::TooLong { max: 256 })
         );
-        assert_eq!(check("xxUSER@example.comxx"), Err(PasswordError::ContainsEmail));
+        assert_eq!(
+            check("xxUSER@example.comxx"),
+            Err(PasswordError::ContainsEmail)
+        );
     }
 
     #[test]

@@ -1,0 +1,156 @@
+//! The one JSON error envelope of the API:
+//! `{"detail": "<sentence>", "code": "<snake_case>"}`, plus `errors` with
+//! one entry per invalid field on 422.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use platform_auth_domain::FieldError;
+use serde::Serialize;
+
+/// The realm named in `WWW-Authenticate` challenges.
+const REALM: &str = "platform-auth";
+
+/// Every way a request can fail, with its status code and stable `code`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("One or more fields are invalid.")]
+    Validation(Vec<FieldError>),
+    #[error("Request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("Request body must be a JSON object.")]
+    NotAnObject,
+    #[error("Content-Type must be application/json.")]
+    UnsupportedMediaType,
+    #[error("Request body is larger than the {limit}-byte limit.")]
+    PayloadTooLarge { limit: usize },
+    #[error("Request body could not be read.")]
+    UnreadableBody,
+    #[error("Invalid email or password.")]
+    InvalidCredentials,
+    #[error("{0}")]
+    MissingToken(&'static str),
+    #[error("{0}")]
+    InvalidToken(&'static str),
+    #[error("The token has expired; log in again.")]
+    TokenExpired,
+    #[error("An account with this email already exists.")]
+    EmailTaken,
+    #[error("No route matches this path.")]
+    NotFound,
+    #[error("Method not allowed; this route accepts {0}.")]
+    MethodNotAllowed(&'static str),
+    /// Logged with its cause chain; the client sees only "internal error".
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Validation(_) => "validation_failed",
+            Self::InvalidJson(_) => "invalid_json",
+            Self::NotAnObject => "invalid_body",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::PayloadTooLarge { .. } => "payload_too_large",
+            Self::UnreadableBody => "invalid_body",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::MissingToken(_) => "missing_token",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::TokenExpired => "token_expired",
+            Self::EmailTaken => "email_taken",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Builds the `WWW-Authenticate` challenge for token failures (RFC 6750).
+    fn challenge(&self) -> Option<String> {
+        match self {
+            Self::MissingToken(_) => Some(format!("Bearer realm=\"{REALM}\"")),
+            Self::InvalidToken(_) | Self::TokenExpired => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                self.to_string().replace('"', "'")
+            )),
+            _ => None,
+        }
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        Self::Internal(anyhow::anyhow!("blocking task failed: {error}"))
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<Vec<FieldErrorBody<'a>>>,
+}
+
+#[derive(Serialize)]
+struct FieldErrorBody<'a> {
+    field: &'a str,
+    code: &'a str,
+    detail: &'a str,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) | Self::NotAnObject => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::InvalidJson(_) | Self::UnreadableBody => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::InvalidCredentials
+            | Self::MissingToken(_)
+            | Self::InvalidToken(_)
+            | Self::TokenExpired => StatusCode::UNAUTHORIZED,
+            Self::EmailTaken => StatusCode::CONFLICT,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            // The one place an unexpected error is logged, with its chain.
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+
+        let errors = match self {
+            Self::Validation(fields) => Some(
+                fields
+                    .iter()
+                    .map(|field| FieldErrorBody {
+                        field: field.field,
+                        code: field.code,
+                        detail: &field.message,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let body = ErrorBody {
+            detail: self.to_string(),
+            code: self.code(),
+            errors,
+        };
+
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some(challenge) = self.challenge() {
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                response.insert_header((header::WWW_AUTHENTICATE, value));
+            }
+        }
+        if let Self::MethodNotAllowed(allowed) = self {
+            response.insert_header((header::ALLOW, *allowed));
+        }
+        response.json(body)
+    }
+}

@@ -1,0 +1,68 @@
+//! Route handlers and the response bodies they write.
+
+pub mod auth;
+pub mod health;
+
+use actix_web::{web, HttpResponse};
+use chrono::SecondsFormat;
+use platform_auth_domain::{Authenticated, User};
+use serde::Serialize;
+
+use crate::error::ApiError;
+
+/// A user as every response shows it: never a password or hash.
+#[derive(Debug, Serialize)]
+pub struct UserBody {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// RFC 3339 in UTC with microseconds, for example
+    /// `2025-01-01T00:00:00.000000Z`.
+    pub created_at: String,
+}
+
+impl From<&User> for UserBody {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            name: user.name.as_str().to_string(),
+            email: user.email.as_str().to_string(),
+            created_at: user.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        }
+    }
+}
+
+/// The register and login response.
+#[derive(Debug, Serialize)]
+pub struct AuthBody {
+    pub token: String,
+    pub user: UserBody,
+}
+
+impl From<Authenticated> for AuthBody {
+    fn from(authenticated: Authenticated) -> Self {
+        Self {
+            user: UserBody::from(&authenticated.user),
+            token: authenticated.token.token.into_inner(),
+        }
+    }
+}
+
+/// Returns the JSON 404 for any path no route matches.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
+}
+
+/// Builds a resource that accepts one method and returns a JSON 405,
+/// naming the allowed method, for every other.
+pub fn single_method_resource(
+    path: &str,
+    allowed: &'static str,
+    route: actix_web::Route,
+) -> actix_web::Resource {
+    web::resource(path)
+        .route(route)
+        .default_service(web::to(move || async move {
+            Err::<HttpResponse, _>(ApiError::MethodNotAllowed(allowed))
+        }))
+}

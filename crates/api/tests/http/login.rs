@@ -1,0 +1,102 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::on_both_backends;
+use crate::support::{error_body, spawn_app, status_and_json, Backend, PASSWORD};
+
+on_both_backends!(
+    login_returns_token_and_user,
+    login_accepts_email_in_other_case,
+    login_rejects_wrong_password,
+    login_rejects_unknown_email_alike,
+);
+
+async fn login_returns_token_and_user(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (_, registered) = status_and_json(
+        app.register("user@example.com", PASSWORD, Some("John Doe"))
+            .await,
+    )
+    .await;
+
+    let (status, body) = status_and_json(app.login("user@example.com", PASSWORD).await).await;
+
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["user"], registered["user"]);
+    assert_eq!(body["token"].as_str().unwrap().split('.').count(), 3);
+}
+
+async fn login_accepts_email_in_other_case(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("user@example.com", PASSWORD, None).await;
+
+    let response = app.login("  USER@Example.com", PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+async fn login_rejects_wrong_password(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("user@example.com", PASSWORD, None).await;
+
+    let (status, body) =
+        status_and_json(app.login("user@example.com", "wrong-password").await).await;
+
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        body,
+        error_body("Invalid email or password.", "invalid_credentials")
+    );
+}
+
+async fn login_rejects_unknown_email_alike(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.register("user@example.com", PASSWORD, None).await;
+
+    let wrong_password = app.login("user@example.com", "wrong-password").await;
+    let unknown = app.login("nobody@example.com", PASSWORD).await;
+    let malformed = app.login("not an email", PASSWORD).await;
+
+    let wrong_headers = wrong_password.headers().clone();
+    let (_, wrong_body) = status_and_json(wrong_password).await;
+    for response in [unknown, malformed] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            response.headers().get("www-authenticate"),
+            wrong_headers.get("www-authenticate")
+        );
+        let (_, body) = status_and_json(response).await;
+        assert_eq!(body, wrong_body);
+    }
+}
+
+#[tokio::test]
+async fn login_reports_missing_fields() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let (status, body) = status_and_json(
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({ "email": "user@example.com" }),
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["errors"],
+        json!([{ "field": "password", "code": "required", "detail": "This field is required." }])
+    );
+}
+
+#[tokio::test]
+async fn login_rejects_overlong_password_unhashed() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let (status, body) =
+        status_and_json(app.login("user@example.com", &"p".repeat(257)).await).await;
+
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0]["code"], "too_long");
+}

@@ -1,0 +1,11 @@
+//! The HTTP API against the application on a random port, over real HTTP,
+//! on a fresh database per test.
+
+mod support;
+
+mod auth_header;
+mod body;
+mod login;
+mod me;
+mod register;
+mod routing;
