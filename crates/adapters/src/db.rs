@@ -38,6 +38,14 @@ pub enum AnyConnection {
 }
 
 pub type DbPool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Takes a connection from the pool, waiting at most the pool's connection
+/// timeout.
+pub(crate) fn checkout(pool: &DbPool) -> anyhow::Result<PooledConnection> {
+    pool.get()
+        .context("failed to get a database connection from the pool")
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatabaseKind {

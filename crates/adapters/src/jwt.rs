@@ -1,6 +1,7 @@
-//! HS256 access tokens with the claims the Python PraisonAI platform uses:
+//! HS256 access tokens with the claims the Python PraisonAI platform uses,
 //! `sub`, `email`, `name`, `iat` and `exp`, so tokens signed with the same
-//! secret verify in both services.
+//! secret verify in both services. Tokens also carry `sid`, the session id,
+//! which the Python platform ignores.
 
 use std::time::Duration;
 
@@ -8,7 +9,9 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use platform_auth_domain::{IssuedToken, Secret, TokenClaims, TokenError, TokenIssuer, User};
+use platform_auth_domain::{
+    IssuedToken, Secret, SessionId, TokenClaims, TokenError, TokenIssuer, User,
+};
 use serde::{Deserialize, Serialize};
 
 #[derive(Serialize)]
@@ -16,6 +19,7 @@ struct IssuedClaims<'a> {
     sub: String,
     email: &'a str,
     name: &'a str,
+    sid: String,
     iat: i64,
     exp: i64,
 }
@@ -25,6 +29,7 @@ struct IssuedClaims<'a> {
 #[derive(Deserialize)]
 struct ReceivedClaims {
     sub: String,
+    sid: Option<String>,
     iat: Option<i64>,
     exp: i64,
 }
@@ -34,6 +39,8 @@ pub struct JwtIssuer {
     encoding_key: EncodingKey,
     decoding_key: DecodingKey,
     validation: Validation,
+    /// The same rules without the expiry check.
+    validation_ignoring_expiry: Validation,
     ttl: TimeDelta,
 }
 
@@ -52,25 +59,54 @@ impl JwtIssuer {
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "sub"]);
 
+        let mut validation_ignoring_expiry = validation.clone();
+        validation_ignoring_expiry.validate_exp = false;
+
         Ok(Self {
             encoding_key: EncodingKey::from_secret(key),
             decoding_key: DecodingKey::from_secret(key),
             validation,
+            validation_ignoring_expiry,
             ttl,
         })
     }
 }
 
+impl JwtIssuer {
+    fn decode(&self, token: &str, validation: &Validation) -> Result<TokenClaims, TokenError> {
+        let data = jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding_key, validation)
+            .map_err(|error| match error.kind() {
+                ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })?;
+        let claims = data.claims;
+
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
+        Ok(TokenClaims {
+            subject: claims.sub,
+            session_id: claims.sid,
+            issued_at: claims.iat.and_then(|iat| DateTime::from_timestamp(iat, 0)),
+            expires_at,
+        })
+    }
+}
+
 impl TokenIssuer for JwtIssuer {
-    fn issue(&self, user: &User) -> anyhow::Result<IssuedToken> {
-        let issued_at = Utc::now();
-        let expires_at = issued_at + self.ttl;
+    fn issue(
+        &self,
+        user: &User,
+        session_id: SessionId,
+        issued_at: DateTime<Utc>,
+    ) -> anyhow::Result<IssuedToken> {
+        let iat = issued_at.timestamp();
+        let exp = iat + self.ttl.num_seconds();
         let claims = IssuedClaims {
             sub: user.id.to_string(),
             email: user.email.as_str(),
             name: user.name.as_str(),
-            iat: issued_at.timestamp(),
-            exp: expires_at.timestamp(),
+            sid: session_id.to_string(),
+            iat,
+            exp,
         };
 
         let token =
@@ -78,24 +114,16 @@ impl TokenIssuer for JwtIssuer {
                 .context("failed to sign an access token")?;
         Ok(IssuedToken {
             token: Secret::new(token),
-            expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or(expires_at),
+            expires_at: DateTime::from_timestamp(exp, 0).context("token expiry is out of range")?,
+            expires_in: self.ttl.num_seconds().unsigned_abs(),
         })
     }
 
     fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
-        let data =
-            jsonwebtoken::decode::<ReceivedClaims>(token, &self.decoding_key, &self.validation)
-                .map_err(|error| match error.kind() {
-                    ErrorKind::ExpiredSignature => TokenError::Expired,
-                    _ => TokenError::Invalid,
-                })?;
-        let claims = data.claims;
+        self.decode(token, &self.validation)
+    }
 
-        let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(TokenError::Invalid)?;
-        Ok(TokenClaims {
-            subject: claims.sub,
-            issued_at: claims.iat.and_then(|iat| DateTime::from_timestamp(iat, 0)),
-            expires_at,
-        })
+    fn verify_ignoring_expiry(&self, token: &str) -> Result<TokenClaims, TokenError> {
+        self.decode(token, &self.validation_ignoring_expiry)
     }
 }

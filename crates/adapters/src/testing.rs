@@ -2,13 +2,34 @@
 //! file in a temporary folder, removed again on drop.
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use crate::db::{Database, DbPool, PoolSettings};
 
 /// The PostgreSQL server tests create their databases on. Override it with
 /// `PLATFORM_AUTH_TEST_POSTGRES_URL`.
 pub const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Generates a `postgres` and a `sqlite` test that each call the named
+/// function with their [`Backend`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($body:ident),* $(,)?) => {
+        $(
+            mod $body {
+                #[test]
+                fn postgres() {
+                    super::$body($crate::testing::Backend::Postgres);
+                }
+
+                #[test]
+                fn sqlite() {
+                    super::$body($crate::testing::Backend::Sqlite);
+                }
+            }
+        )*
+    };
+}
 
 /// The two backends, for running one test body on each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +104,22 @@ impl TestDatabase {
         let pool = self.open_pool();
         let mut connection = pool.get().expect("failed to get a test connection");
         connection.batch_execute(sql).expect("test SQL failed");
+    }
+
+    /// Counts the rows of a table.
+    pub fn count_rows(&self, table: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            count: i64,
+        }
+
+        let pool = self.open_pool();
+        let mut connection = pool.get().expect("failed to get a test connection");
+        let count: Count = diesel::sql_query(format!("SELECT COUNT(*) AS count FROM {table}"))
+            .get_result(&mut *connection)
+            .expect("count query failed");
+        count.count
     }
 
     /// Connects and migrates, as the server does at start-up.

@@ -1,14 +1,14 @@
 //! The diesel [`UserRepo`], one implementation for PostgreSQL and SQLite.
 
 use anyhow::Context;
-use chrono::{NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use platform_auth_domain::{
     DisplayName, Email, InsertUserError, PasswordHash, User, UserCredentials, UserId, UserRepo,
 };
 
-use crate::db::{AnyConnection, DbPool};
+use crate::db::{checkout, AnyConnection, DbPool, PooledConnection};
 use crate::schema::users;
 
 diesel::define_sql_function!(fn lower(value: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -24,10 +24,8 @@ impl DieselUserRepo {
         Self { pool }
     }
 
-    fn connection(&self) -> anyhow::Result<r2d2::PooledConnection<crate::db::ConnectionManager>> {
-        self.pool
-            .get()
-            .context("failed to get a database connection from the pool")
+    fn connection(&self) -> anyhow::Result<PooledConnection> {
+        checkout(&self.pool)
     }
 }
 
@@ -43,7 +41,7 @@ struct NewUserRow<'a> {
 
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = users)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     email: String,
     name: String,
@@ -59,7 +57,7 @@ struct CredentialsRow {
 }
 
 impl UserRow {
-    fn into_user(self) -> anyhow::Result<User> {
+    pub(crate) fn into_user(self) -> anyhow::Result<User> {
         let id: UserId = self
             .id
             .parse()
@@ -69,6 +67,15 @@ impl UserRow {
             email: Email::from_stored(self.email),
             name: DisplayName::from_stored(self.name),
             created_at: self.created_at.and_utc(),
+        })
+    }
+}
+
+impl CredentialsRow {
+    fn into_credentials(self) -> anyhow::Result<UserCredentials> {
+        Ok(UserCredentials {
+            user: self.user.into_user()?,
+            password_hash: PasswordHash::new(self.password_hash),
         })
     }
 }
@@ -108,13 +115,7 @@ impl UserRepo for DieselUserRepo {
             .optional()
             .context("failed to look a user up by email")?;
 
-        row.map(|row| {
-            Ok(UserCredentials {
-                user: row.user.into_user()?,
-                password_hash: PasswordHash::new(row.password_hash),
-            })
-        })
-        .transpose()
+        row.map(CredentialsRow::into_credentials).transpose()
     }
 
     fn find_by_id(&self, id: UserId) -> anyhow::Result<Option<User>> {
@@ -128,5 +129,56 @@ impl UserRepo for DieselUserRepo {
             .context("failed to look a user up by id")?;
 
         row.map(UserRow::into_user).transpose()
+    }
+
+    fn find_credentials_by_id(&self, id: UserId) -> anyhow::Result<Option<UserCredentials>> {
+        let mut connection = self.connection()?;
+
+        let row = users::table
+            .find(id.to_string())
+            .select(CredentialsRow::as_select())
+            .first(&mut *connection as &mut AnyConnection)
+            .optional()
+            .context("failed to look a user's credentials up by id")?;
+
+        row.map(CredentialsRow::into_credentials).transpose()
+    }
+
+    fn find_for_sessionless_token(
+        &self,
+        id: UserId,
+        issued_at: Option<DateTime<Utc>>,
+    ) -> anyhow::Result<Option<User>> {
+        let mut connection = self.connection()?;
+        let by_id = users::table.find(id.to_string());
+
+        let row = match issued_at {
+            Some(issued_at) => by_id
+                .filter(
+                    users::tokens_valid_after
+                        .is_null()
+                        .or(users::tokens_valid_after.le(issued_at.naive_utc())),
+                )
+                .select(UserRow::as_select())
+                .first(&mut *connection as &mut AnyConnection),
+            None => by_id
+                .filter(users::tokens_valid_after.is_null())
+                .select(UserRow::as_select())
+                .first(&mut *connection as &mut AnyConnection),
+        }
+        .optional()
+        .context("failed to look up the user of a token without session")?;
+
+        row.map(UserRow::into_user).transpose()
+    }
+
+    fn update_password_hash(&self, id: UserId, password_hash: &PasswordHash) -> anyhow::Result<()> {
+        let mut connection = self.connection()?;
+
+        diesel::update(users::table.find(id.to_string()))
+            .set(users::password_hash.eq(password_hash.expose()))
+            .execute(&mut *connection as &mut AnyConnection)
+            .context("failed to update a password hash")?;
+        Ok(())
     }
 }

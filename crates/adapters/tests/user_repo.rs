@@ -7,30 +7,10 @@ use std::thread;
 use chrono::{TimeZone, Utc};
 use platform_auth_adapters::db::run_migrations;
 use platform_auth_adapters::testing::{Backend, TestDatabase};
-use platform_auth_adapters::DieselUserRepo;
+use platform_auth_adapters::{on_both_backends, DieselUserRepo};
 use platform_auth_domain::{
     DisplayName, Email, InsertUserError, PasswordHash, User, UserId, UserRepo,
 };
-
-macro_rules! on_both_backends {
-    ($($body:ident),* $(,)?) => {
-        $(
-            mod $body {
-                use super::Backend;
-
-                #[test]
-                fn postgres() {
-                    super::$body(Backend::Postgres);
-                }
-
-                #[test]
-                fn sqlite() {
-                    super::$body(Backend::Sqlite);
-                }
-            }
-        )*
-    };
-}
 
 on_both_backends!(
     inserted_user_reads_back_unchanged,
@@ -40,6 +20,7 @@ on_both_backends!(
     names_may_repeat,
     concurrent_inserts_of_one_email,
     migrations_run_twice,
+    password_hash_update_reads_back,
 );
 
 fn user(email: &str, name: &str) -> User {
@@ -159,4 +140,19 @@ fn migrations_run_twice(backend: Backend) {
     let again = run_migrations(&pool);
 
     assert!(again.is_ok(), "second run failed: {again:?}");
+}
+
+fn password_hash_update_reads_back(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let repo = repo(&database);
+    let original = user("jane@example.com", "Jane");
+    repo.insert(&original, &hash()).unwrap();
+    let replacement = PasswordHash::new("$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3".to_string());
+
+    repo.update_password_hash(original.id, &replacement)
+        .unwrap();
+    let found = repo.find_credentials_by_id(original.id).unwrap().unwrap();
+
+    assert_eq!(found.password_hash, replacement);
+    assert_eq!(found.user, original);
 }

@@ -1,21 +1,29 @@
-//! The platform-auth domain: the [`User`] entity, validated value types, the
-//! ports that storage, token and hashing adapters implement, and the use cases
-//! written against those ports.
+//! The platform-auth domain: the [`User`] entity, validated value types,
+//! sessions, the ports that storage, token and hashing adapters implement,
+//! and the use cases written against those ports.
 //!
-//! Nothing here depends on HTTP or SQL, so another service can depend on this
-//! crate alone. The ports carry `mockall` mocks behind the `mocks` feature.
+//! Nothing here depends on HTTP or SQL, so another service can depend on
+//! this crate alone. The ports carry `mockall` mocks behind the `mocks`
+//! feature.
 
 pub mod auth;
 pub mod ports;
 pub mod secret;
+pub mod session;
 pub mod user;
 pub mod values;
 
-pub use auth::{AuthService, Authenticated, CurrentUserError, LoginError, RegisterError};
+pub use auth::{
+    AuthService, Authenticated, ChangePasswordError, CurrentUserError, EndSessionError, LoginError,
+    LogoutError, LogoutScope, Ports, Principal, RefreshError, RegisterError,
+};
 pub use ports::{
-    InsertUserError, IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenIssuer,
-    UserCredentials, UserRepo,
+    InsertUserError, IssuedToken, NewSession, PasswordHasher, RefreshTokenMinter, Rotation,
+    SessionRepo, TokenClaims, TokenError, TokenIssuer, UserCredentials, UserRepo,
 };
 pub use secret::Secret;
+pub use session::{ClientInfo, RetiredRefreshToken, Session, SessionId, SessionPolicy};
 pub use user::{User, UserId};
-pub use values::{DisplayName, Email, FieldError, Password, PasswordHash, PasswordPolicy};
+pub use values::{
+    DisplayName, Email, FieldError, Password, PasswordError, PasswordHash, PasswordPolicy,
+};

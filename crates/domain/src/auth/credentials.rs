@@ -1,0 +1,105 @@
+//! Register, log in and change password.
+
+use super::{
+    now_in_micros, AuthService, Authenticated, ChangePasswordError, LoginError, Principal,
+    RegisterError,
+};
+use crate::ports::InsertUserError;
+use crate::session::ClientInfo;
+use crate::user::{User, UserId};
+use crate::values::{DisplayName, Email, Password};
+
+impl AuthService {
+    /// Creates an account and starts its first session. The caller has
+    /// already checked the password against the policy.
+    pub fn register(
+        &self,
+        email: Email,
+        password: &Password,
+        name: Option<DisplayName>,
+        client: &ClientInfo,
+    ) -> Result<Authenticated, RegisterError> {
+        let name = name.unwrap_or_else(|| DisplayName::from_email(&email));
+        let user = User {
+            id: UserId::new_random(),
+            email,
+            name,
+            created_at: now_in_micros(),
+        };
+        let hash = self.ports.hasher.hash(password)?;
+
+        match self.ports.users.insert(&user, &hash) {
+            Ok(()) => {}
+            Err(InsertUserError::EmailTaken) => return Err(RegisterError::EmailTaken),
+            Err(InsertUserError::Unexpected(error)) => return Err(error.into()),
+        }
+
+        Ok(self.start_session(user, client)?)
+    }
+
+    /// Checks an email and password and starts a session. The email is
+    /// normalised here. One that does not parse is treated as unknown, and
+    /// unknown emails cost a full hash verification like known ones.
+    pub fn login(
+        &self,
+        email: &str,
+        password: &Password,
+        client: &ClientInfo,
+    ) -> Result<Authenticated, LoginError> {
+        let credentials = match Email::parse(email) {
+            Ok(email) => self.ports.users.find_credentials_by_email(&email)?,
+            Err(_) => None,
+        };
+
+        let Some(credentials) = credentials else {
+            self.ports.hasher.verify_dummy(password);
+            return Err(LoginError::InvalidCredentials);
+        };
+        if !self
+            .ports
+            .hasher
+            .verify(password, &credentials.password_hash)?
+        {
+            return Err(LoginError::InvalidCredentials);
+        }
+
+        Ok(self.start_session(credentials.user, client)?)
+    }
+
+    /// Replaces the password of the signed-in user. Every session of the
+    /// user ends, including the caller's, which is replaced by a new one
+    /// whose tokens are returned.
+    pub fn change_password(
+        &self,
+        principal: &Principal,
+        current: &Password,
+        new: &Password,
+        client: &ClientInfo,
+    ) -> Result<Authenticated, ChangePasswordError> {
+        let user_id = principal.user.id;
+        let credentials = self
+            .ports
+            .users
+            .find_credentials_by_id(user_id)?
+            .ok_or_else(|| {
+                anyhow::anyhow!("authenticated user {user_id} has no stored credentials")
+            })?;
+
+        if !self
+            .ports
+            .hasher
+            .verify(current, &credentials.password_hash)?
+        {
+            return Err(ChangePasswordError::InvalidCurrentPassword);
+        }
+        self.password_policy
+            .check_new(new, &credentials.user.email)
+            .map_err(ChangePasswordError::WeakPassword)?;
+
+        let hash = self.ports.hasher.hash(new)?;
+        self.ports.users.update_password_hash(user_id, &hash)?;
+        self.ports.sessions.revoke_all(user_id, now_in_micros())?;
+
+        Ok(self.start_session(credentials.user, client)?)
+    }
+}
