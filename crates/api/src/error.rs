@@ -5,7 +5,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use platform_auth_domain::FieldError;
+use platform_auth_domain::{CurrentUserError, FieldError};
 use serde::Serialize;
 
 /// The realm named in `WWW-Authenticate` challenges.
@@ -36,6 +36,26 @@ pub enum ApiError {
     TokenExpired,
     #[error("An account with this email already exists.")]
     EmailTaken,
+    #[error("The token's session has ended; log in again.")]
+    SessionEnded,
+    #[error("The token's user no longer exists or has signed out of all sessions; log in again.")]
+    UserGone,
+    #[error("The refresh token is not valid; log in again.")]
+    InvalidRefreshToken,
+    #[error("The session has expired; log in again.")]
+    RefreshTokenExpired,
+    #[error("The refresh token was already used, so the session has been ended to protect the account; log in again.")]
+    RefreshTokenReused,
+    #[error("The refresh token's session has ended; log in again.")]
+    RefreshSessionEnded,
+    #[error("The refresh token belongs to another user than the access token sent with it.")]
+    RefreshTokenMismatch,
+    #[error("This token belongs to no session; send {{\"scope\": \"all\"}} to end every session.")]
+    NoSession,
+    #[error("The current password is wrong.")]
+    InvalidCurrentPassword,
+    #[error("No session with this id exists for the current user.")]
+    SessionNotFound,
     #[error("No route matches this path.")]
     NotFound,
     #[error("Method not allowed; this route accepts {0}.")]
@@ -59,6 +79,16 @@ impl ApiError {
             Self::InvalidToken(_) => "invalid_token",
             Self::TokenExpired => "token_expired",
             Self::EmailTaken => "email_taken",
+            Self::SessionEnded => "session_ended",
+            Self::UserGone => "invalid_token",
+            Self::InvalidRefreshToken => "invalid_refresh_token",
+            Self::RefreshTokenExpired => "refresh_token_expired",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::RefreshSessionEnded => "session_ended",
+            Self::RefreshTokenMismatch => "refresh_token_mismatch",
+            Self::NoSession => "no_session",
+            Self::InvalidCurrentPassword => "invalid_current_password",
+            Self::SessionNotFound => "session_not_found",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
             Self::Internal(_) => "internal_error",
@@ -69,11 +99,27 @@ impl ApiError {
     fn challenge(&self) -> Option<String> {
         match self {
             Self::MissingToken(_) => Some(format!("Bearer realm=\"{REALM}\"")),
-            Self::InvalidToken(_) | Self::TokenExpired => Some(format!(
-                "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
-                self.to_string().replace('"', "'")
-            )),
+            Self::InvalidToken(_) | Self::TokenExpired | Self::SessionEnded | Self::UserGone => {
+                Some(format!(
+                    "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
+                    self.to_string().replace('"', "'")
+                ))
+            }
             _ => None,
+        }
+    }
+}
+
+impl From<CurrentUserError> for ApiError {
+    fn from(error: CurrentUserError) -> Self {
+        match error {
+            CurrentUserError::TokenExpired => Self::TokenExpired,
+            CurrentUserError::InvalidToken => {
+                Self::InvalidToken("The token is invalid; log in again to get a new one.")
+            }
+            CurrentUserError::UserNotFound => Self::UserGone,
+            CurrentUserError::SessionEnded => Self::SessionEnded,
+            CurrentUserError::Unexpected(error) => Self::Internal(error),
         }
     }
 }
@@ -109,7 +155,17 @@ impl ResponseError for ApiError {
             Self::InvalidCredentials
             | Self::MissingToken(_)
             | Self::InvalidToken(_)
-            | Self::TokenExpired => StatusCode::UNAUTHORIZED,
+            | Self::TokenExpired
+            | Self::SessionEnded
+            | Self::UserGone
+            | Self::InvalidRefreshToken
+            | Self::RefreshTokenExpired
+            | Self::RefreshTokenReused
+            | Self::RefreshSessionEnded
+            | Self::RefreshTokenMismatch => StatusCode::UNAUTHORIZED,
+            Self::NoSession => StatusCode::BAD_REQUEST,
+            Self::InvalidCurrentPassword => StatusCode::FORBIDDEN,
+            Self::SessionNotFound => StatusCode::NOT_FOUND,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,

@@ -6,7 +6,9 @@ use actix_web::dev::Payload;
 use actix_web::error::JsonPayloadError;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use platform_auth_domain::{FieldError, Secret};
+use futures_util::future::LocalBoxFuture;
+use platform_auth_domain::{ClientInfo, FieldError, Secret};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::ApiError;
@@ -75,6 +77,44 @@ pub fn optional_string<'a>(
     }
 }
 
+/// A JSON body that may be left out: `None` when the request has no body,
+/// otherwise parsed with the same rules and errors as `web::Json`.
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<'static, Result<Self, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !has_body(request) {
+            return Box::pin(ready(Ok(Self(None))));
+        }
+        let json = web::Json::<T>::from_request(request, payload);
+        Box::pin(async move { Ok(Self(Some(json.await?.into_inner()))) })
+    }
+}
+
+fn has_body(request: &HttpRequest) -> bool {
+    let headers = request.headers();
+    if headers.contains_key(header::TRANSFER_ENCODING) {
+        return true;
+    }
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|length| length.trim() != "0")
+}
+
+/// The client's user agent and address, recorded on its sessions.
+pub fn client_info(request: &HttpRequest) -> ClientInfo {
+    let user_agent = request
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|value| value.to_str().ok());
+    let ip = request.peer_addr().map(|address| address.ip().to_string());
+    ClientInfo::new(user_agent, ip)
+}
+
 /// The token of an `Authorization: Bearer <token>` header. The scheme is
 /// matched case-insensitively.
 pub struct BearerToken(pub Secret<String>);
@@ -85,6 +125,18 @@ impl FromRequest for BearerToken {
 
     fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         ready(parse_authorization(request))
+    }
+}
+
+impl BearerToken {
+    /// Reads the header if one is sent at all: `None` when it is absent,
+    /// an error when it is present but not a Bearer token.
+    pub fn optional(request: &HttpRequest) -> Result<Option<Self>, ApiError> {
+        if request.headers().contains_key(header::AUTHORIZATION) {
+            parse_authorization(request).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
 use platform_auth_adapters::{Argon2Settings, Database, PoolSettings};
-use platform_auth_domain::{PasswordPolicy, Secret};
+use platform_auth_domain::{PasswordPolicy, Secret, SessionPolicy};
 
 const BUILT_IN_DEFAULTS: &str = include_str!("../../../config/default.toml");
 
@@ -27,6 +27,9 @@ pub const MIN_SECRET_BYTES: usize = 32;
 /// The maximum access-token lifetime: 365 days.
 pub const MAX_JWT_TTL_SECONDS: u64 = 365 * 24 * 60 * 60;
 
+/// The maximum session lifetime and idle timeout: 365 days.
+pub const MAX_REFRESH_TTL_SECONDS: u64 = 365 * 24 * 60 * 60;
+
 /// The effective configuration of one server process.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -36,6 +39,9 @@ pub struct Settings {
     pub database: Database,
     pub jwt_secret: Secret<String>,
     pub jwt_ttl: Duration,
+    pub sessions: SessionPolicy,
+    /// How often ended, expired and idle sessions are deleted.
+    pub session_prune_interval: Duration,
     pub pool: PoolSettings,
     pub argon2: Argon2Settings,
     pub password_policy: PasswordPolicy,
@@ -90,6 +96,32 @@ impl Settings {
 
         let jwt_secret = jwt_secret(raw, &env, &mut warnings)?;
         let jwt_ttl = jwt_ttl(raw)?;
+        let sessions = SessionPolicy {
+            refresh_ttl: seconds(
+                raw,
+                "refresh_ttl",
+                "PLATFORM_REFRESH_TTL",
+                MAX_REFRESH_TTL_SECONDS,
+            )?,
+            idle_timeout: seconds(
+                raw,
+                "session_idle_timeout",
+                "PLATFORM_SESSION_IDLE_TIMEOUT",
+                MAX_REFRESH_TTL_SECONDS,
+            )?,
+            reuse_grace: seconds(
+                raw,
+                "refresh_reuse_grace",
+                "PLATFORM_REFRESH_REUSE_GRACE",
+                300,
+            )?,
+        };
+        let session_prune_interval = seconds(
+            raw,
+            "session_prune_interval",
+            "PLATFORM_SESSION_PRUNE_INTERVAL",
+            24 * 3600,
+        )?;
 
         let pool_size = parse_number::<u32>(
             raw,
@@ -113,6 +145,8 @@ impl Settings {
             database,
             jwt_secret,
             jwt_ttl,
+            sessions,
+            session_prune_interval,
             pool: PoolSettings {
                 max_size: pool_size,
                 ..PoolSettings::default()
@@ -229,17 +263,20 @@ fn jwt_secret(
 }
 
 fn jwt_ttl(raw: &Config) -> Result<Duration, SettingsError> {
-    let expected = format!("a whole number of seconds from 1 to {MAX_JWT_TTL_SECONDS}");
-    let value = required_string(raw, "jwt_ttl", "PLATFORM_JWT_TTL")?;
+    seconds(raw, "jwt_ttl", "PLATFORM_JWT_TTL", MAX_JWT_TTL_SECONDS)
+}
+
+/// Reads a whole number of seconds from 1 to `max`.
+fn seconds(raw: &Config, key: &str, variable: &str, max: u64) -> Result<Duration, SettingsError> {
+    let expected = format!("a whole number of seconds from 1 to {max}");
+    let value = required_string(raw, key, variable)?;
     let seconds: i128 = value.parse().map_err(|_| {
-        SettingsError::new(format!(
-            "PLATFORM_JWT_TTL is {value:?}; set it to {expected}"
-        ))
+        SettingsError::new(format!("{variable} is {value:?}; set it to {expected}"))
     })?;
 
-    if seconds < 1 || seconds > i128::from(MAX_JWT_TTL_SECONDS) {
+    if seconds < 1 || seconds > i128::from(max) {
         return Err(SettingsError::new(format!(
-            "PLATFORM_JWT_TTL is {seconds}; set it to {expected}"
+            "{variable} is {seconds}; set it to {expected}"
         )));
     }
     Ok(Duration::from_secs(seconds as u64))
@@ -396,6 +433,28 @@ mod tests {
             let result = load(&[("PLATFORM_JWT_TTL", ttl)]);
             let error = result.expect_err(ttl).to_string();
             assert!(error.starts_with("PLATFORM_JWT_TTL"), "{ttl}: {error}");
+        }
+    }
+
+    #[test]
+    fn session_settings_have_defaults() {
+        let settings = load(&[]).unwrap();
+
+        assert_eq!(settings.sessions, SessionPolicy::default());
+        assert_eq!(settings.session_prune_interval, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn invalid_session_settings_are_refused() {
+        let cases = [
+            ("PLATFORM_REFRESH_TTL", "0"),
+            ("PLATFORM_SESSION_IDLE_TIMEOUT", "soon"),
+            ("PLATFORM_REFRESH_REUSE_GRACE", "301"),
+            ("PLATFORM_SESSION_PRUNE_INTERVAL", "-1"),
+        ];
+        for (variable, value) in cases {
+            let error = load(&[(variable, value)]).unwrap_err().to_string();
+            assert!(error.starts_with(variable), "{error}");
         }
     }
 

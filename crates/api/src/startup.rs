@@ -3,23 +3,27 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
-use platform_auth_adapters::{Argon2Hasher, DieselUserRepo, JwtIssuer};
-use platform_auth_domain::AuthService;
+use platform_auth_adapters::{
+    Argon2Hasher, DieselSessionRepo, DieselUserRepo, HmacRefreshTokens, JwtIssuer,
+};
+use platform_auth_domain::{AuthService, Ports};
+use tokio::task::JoinHandle;
 
 use crate::extract::json_config;
-use crate::routes::auth::{self, AuthState};
-use crate::routes::{health, not_found, single_method_resource};
+use crate::routes::{auth, health, not_found, sessions, single_method_resource, AuthState};
 use crate::settings::Settings;
 
 /// A bound, not yet running server.
 pub struct Application {
     server: Server,
     local_addr: SocketAddr,
+    pruner: JoinHandle<()>,
 }
 
 impl Application {
@@ -27,13 +31,20 @@ impl Application {
     /// listening socket. Blocks while it connects and migrates.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let pool = settings.database.open(&settings.pool)?;
-        let users = Arc::new(DieselUserRepo::new(pool));
-        let tokens = Arc::new(JwtIssuer::new(&settings.jwt_secret, settings.jwt_ttl)?);
-        let hasher = Arc::new(Argon2Hasher::new(settings.argon2)?);
-        let state = web::Data::new(AuthState {
-            service: AuthService::new(users, tokens, hasher),
-            password_policy: settings.password_policy.clone(),
-        });
+        let ports = Ports {
+            users: Arc::new(DieselUserRepo::new(pool.clone())),
+            sessions: Arc::new(DieselSessionRepo::new(pool)),
+            tokens: Arc::new(JwtIssuer::new(&settings.jwt_secret, settings.jwt_ttl)?),
+            refresh_tokens: Arc::new(HmacRefreshTokens::new(&settings.jwt_secret)),
+            hasher: Arc::new(Argon2Hasher::new(settings.argon2)?),
+        };
+        let service = AuthService::new(
+            ports,
+            settings.sessions.clone(),
+            settings.password_policy.clone(),
+        );
+        let pruner = spawn_session_pruner(service.clone(), settings.session_prune_interval);
+        let state = web::Data::new(AuthState { service });
 
         let address = (settings.host.as_str(), settings.port);
         let listener = TcpListener::bind(address).with_context(|| {
@@ -55,7 +66,11 @@ impl Application {
         .listen(listener)?
         .run();
 
-        Ok(Self { server, local_addr })
+        Ok(Self {
+            server,
+            local_addr,
+            pruner,
+        })
     }
 
     /// Returns the address actually bound, which includes the chosen port
@@ -65,7 +80,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let result = self.server.await;
+        self.pruner.abort();
+        result
     }
 }
 
@@ -93,6 +110,31 @@ pub fn routes(config: &mut web::ServiceConfig) {
                     "/me",
                     "GET",
                     web::get().to(auth::me),
+                ))
+                .service(single_method_resource(
+                    "/refresh",
+                    "POST",
+                    web::post().to(sessions::refresh),
+                ))
+                .service(single_method_resource(
+                    "/logout",
+                    "POST",
+                    web::post().to(sessions::logout),
+                ))
+                .service(single_method_resource(
+                    "/password",
+                    "POST",
+                    web::post().to(sessions::change_password),
+                ))
+                .service(single_method_resource(
+                    "/sessions",
+                    "GET",
+                    web::get().to(sessions::list_sessions),
+                ))
+                .service(single_method_resource(
+                    "/sessions/{id}",
+                    "DELETE",
+                    web::delete().to(sessions::end_session),
                 )),
         );
 }
@@ -103,4 +145,28 @@ fn request_logger() -> Logger {
     Logger::new("%{method}xi %U %s %Dms")
         .custom_request_replace("method", |request| request.method().to_string())
         .log_target("platform_auth::http")
+}
+
+/// Deletes finished sessions every `interval` on a blocking thread, so
+/// requests never wait for it. A failed run is logged and retried at the
+/// next tick.
+fn spawn_session_pruner(service: AuthService, interval: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let service = service.clone();
+            match tokio::task::spawn_blocking(move || service.prune_sessions()).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(pruned)) => {
+                    tracing::info!(sessions.pruned = pruned, "pruned finished sessions")
+                }
+                Ok(Err(error)) => {
+                    tracing::error!(error = format!("{error:#}"), "failed to prune sessions")
+                }
+                Err(error) => tracing::error!(error = %error, "session pruning task failed"),
+            }
+        }
+    })
 }

@@ -1,23 +1,15 @@
 //! `/api/v1/auth`: register, login and me.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use platform_auth_domain::{
-    AuthService, CurrentUserError, DisplayName, Email, FieldError, LoginError, Password,
-    PasswordPolicy, RegisterError,
+    DisplayName, Email, FieldError, LoginError, Password, PasswordPolicy, RegisterError,
 };
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::extract::{optional_string, required_string, BearerToken};
-use crate::routes::{AuthBody, UserBody};
-
-/// State shared by the handlers.
-#[derive(Clone)]
-pub struct AuthState {
-    pub service: AuthService,
-    pub password_policy: PasswordPolicy,
-}
+use crate::extract::{client_info, optional_string, required_string, BearerToken};
+use crate::routes::{AuthBody, AuthState, UserBody};
 
 /// The register body. Fields are read as raw JSON values so that a wrong
 /// type is reported per field, like any other invalid value.
@@ -102,9 +94,11 @@ impl LoginRequest {
 
 pub async fn register(
     state: web::Data<AuthState>,
+    request: HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let registration = body.validate(&state.password_policy)?;
+    let registration = body.validate(state.service.password_policy())?;
+    let client = client_info(&request);
     let service = state.service.clone();
 
     let result = web::block(move || {
@@ -112,6 +106,7 @@ pub async fn register(
             registration.email,
             &registration.password,
             registration.name,
+            &client,
         )
     })
     .await?;
@@ -128,12 +123,14 @@ pub async fn register(
 
 pub async fn login(
     state: web::Data<AuthState>,
+    request: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let (email, password) = body.validate(&state.password_policy)?;
+    let (email, password) = body.validate(state.service.password_policy())?;
+    let client = client_info(&request);
     let service = state.service.clone();
 
-    let result = web::block(move || service.login(&email, &password)).await?;
+    let result = web::block(move || service.login(&email, &password, &client)).await?;
 
     match result {
         Ok(authenticated) => {
@@ -151,17 +148,7 @@ pub async fn login(
 pub async fn me(state: web::Data<AuthState>, token: BearerToken) -> Result<HttpResponse, ApiError> {
     let service = state.service.clone();
 
-    let result = web::block(move || service.current_user(token.0.expose())).await?;
+    let user = web::block(move || service.current_user(token.0.expose())).await??;
 
-    match result {
-        Ok(user) => Ok(HttpResponse::Ok().json(UserBody::from(&user))),
-        Err(CurrentUserError::TokenExpired) => Err(ApiError::TokenExpired),
-        Err(CurrentUserError::InvalidToken) => Err(ApiError::InvalidToken(
-            "The token is invalid; log in again to get a new one.",
-        )),
-        Err(CurrentUserError::UserNotFound) => {
-            Err(ApiError::InvalidToken("The token's user no longer exists."))
-        }
-        Err(CurrentUserError::Unexpected(error)) => Err(ApiError::Internal(error)),
-    }
+    Ok(HttpResponse::Ok().json(UserBody::from(&user)))
 }

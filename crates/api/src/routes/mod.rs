@@ -2,13 +2,26 @@
 
 pub mod auth;
 pub mod health;
+pub mod sessions;
 
 use actix_web::{web, HttpResponse};
-use chrono::SecondsFormat;
-use platform_auth_domain::{Authenticated, User};
+use chrono::{DateTime, SecondsFormat, Utc};
+use platform_auth_domain::{AuthService, Authenticated, User};
 use serde::Serialize;
 
 use crate::error::ApiError;
+
+/// State shared by the handlers.
+#[derive(Clone)]
+pub struct AuthState {
+    pub service: AuthService,
+}
+
+/// Formats a time as RFC 3339 in UTC with microseconds, for example
+/// `2025-01-01T00:00:00.000000Z`.
+pub fn rfc3339(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
 
 /// A user as every response shows it: never a password or hash.
 #[derive(Debug, Serialize)]
@@ -16,8 +29,6 @@ pub struct UserBody {
     pub id: String,
     pub name: String,
     pub email: String,
-    /// RFC 3339 in UTC with microseconds, for example
-    /// `2025-01-01T00:00:00.000000Z`.
     pub created_at: String,
 }
 
@@ -27,15 +38,20 @@ impl From<&User> for UserBody {
             id: user.id.to_string(),
             name: user.name.as_str().to_string(),
             email: user.email.as_str().to_string(),
-            created_at: user.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+            created_at: rfc3339(user.created_at),
         }
     }
 }
 
-/// The register and login response.
+/// The body of register, login, refresh and password change: the access
+/// token under `token`, as older clients read it, plus the refresh token.
 #[derive(Debug, Serialize)]
 pub struct AuthBody {
     pub token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until `token` expires.
+    pub expires_in: u64,
     pub user: UserBody,
 }
 
@@ -43,7 +59,10 @@ impl From<Authenticated> for AuthBody {
     fn from(authenticated: Authenticated) -> Self {
         Self {
             user: UserBody::from(&authenticated.user),
+            expires_in: authenticated.token.expires_in,
             token: authenticated.token.token.into_inner(),
+            refresh_token: authenticated.refresh_token.into_inner(),
+            token_type: "Bearer",
         }
     }
 }

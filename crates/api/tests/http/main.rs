@@ -9,3 +9,4 @@ mod login;
 mod me;
 mod register;
 mod routing;
+mod sessions;

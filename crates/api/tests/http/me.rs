@@ -33,17 +33,40 @@ async fn me_returns_current_user(backend: Backend) {
 async fn me_rejects_token_of_deleted_user(backend: Backend) {
     let app = spawn_app(backend).await;
     let token = app.registered_token("user@example.com").await;
+    let user_id = token_subject(&token);
+    let sessionless = sign(Algorithm::HS256, SECRET, &claims(&user_id, 600));
     app.database.execute("DELETE FROM users");
 
-    let response = app.me_with_header(Some(&format!("Bearer {token}"))).await;
+    let with_session = app.me_with_header(Some(&format!("Bearer {token}"))).await;
+    let without_session = app
+        .me_with_header(Some(&format!("Bearer {sessionless}")))
+        .await;
 
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(response.headers().contains_key("www-authenticate"));
-    let (_, body) = status_and_json(response).await;
+    assert_eq!(with_session.status(), StatusCode::UNAUTHORIZED);
+    assert!(with_session.headers().contains_key("www-authenticate"));
+    let (_, body) = status_and_json(with_session).await;
     assert_eq!(
         body,
-        error_body("The token's user no longer exists.", "invalid_token")
+        error_body(
+            "The token's session has ended; log in again.",
+            "session_ended"
+        )
     );
+    assert_eq!(without_session.status(), StatusCode::UNAUTHORIZED);
+    let (_, body) = status_and_json(without_session).await;
+    assert_eq!(
+        body,
+        error_body(
+            "The token's user no longer exists or has signed out of all sessions; log in again.",
+            "invalid_token"
+        )
+    );
+}
+
+fn token_subject(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["sub"].as_str().unwrap().to_string()
 }
 
 /// Registers a user and returns their id.
@@ -228,6 +251,7 @@ async fn issued_token_has_platform_claims() {
     assert_eq!(claims["sub"], body["user"]["id"]);
     assert_eq!(claims["email"], "user@example.com");
     assert_eq!(claims["name"], "John Doe");
+    uuid::Uuid::parse_str(claims["sid"].as_str().unwrap()).expect("sid is a session UUID");
     let iat = claims["iat"].as_i64().unwrap();
     let exp = claims["exp"].as_i64().unwrap();
     assert_eq!(exp - iat, 2_592_000);

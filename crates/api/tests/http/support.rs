@@ -46,6 +46,17 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// test defaults.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let database = TestDatabase::create(backend);
+    let base_url = start_server(&database, extra).await;
+    TestApp {
+        base_url,
+        client: reqwest::Client::new(),
+        database,
+    }
+}
+
+/// Starts one more server process on the same database, as a second
+/// instance behind a load balancer would be, and returns its base URL.
+pub async fn start_server(database: &TestDatabase, extra: &[(&str, &str)]) -> String {
     let mut variables: HashMap<String, String> = [
         ("PLATFORM_CONFIG_DIR", "/nonexistent-platform-auth-config"),
         ("PLATFORM_PORT", "0"),
@@ -63,12 +74,7 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
     let application = Application::build(&settings).expect("application starts");
     let base_url = format!("http://{}", application.local_addr());
     tokio::spawn(application.run_until_stopped());
-
-    TestApp {
-        base_url,
-        client: reqwest::Client::new(),
-        database,
-    }
+    base_url
 }
 
 impl TestApp {
@@ -108,6 +114,31 @@ impl TestApp {
             &json!({ "email": email, "password": password }),
         )
         .await
+    }
+
+    /// Sends a request with a bearer token.
+    pub async fn with_token(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request is sent")
+    }
+
+    /// Returns the status of `/me` with this access token.
+    pub async fn me_status(&self, token: &str) -> StatusCode {
+        self.me_with_header(Some(&format!("Bearer {token}")))
+            .await
+            .status()
     }
 
     /// Registers a user and returns their token.
