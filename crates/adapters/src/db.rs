@@ -43,8 +43,53 @@ pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 /// Takes a connection from the pool, waiting at most the pool's connection
 /// timeout.
 pub(crate) fn checkout(pool: &DbPool) -> anyhow::Result<PooledConnection> {
-    pool.get()
-        .context("failed to get a database connection from the pool")
+    let started = std::time::Instant::now();
+    let connection = pool.get();
+    metrics::histogram!("db_pool_wait_seconds").record(started.elapsed().as_secs_f64());
+    connection.context("failed to get a database connection from the pool")
+}
+
+/// The reason the database is not ready to serve requests.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("the database is unreachable")]
+    Unreachable(#[source] anyhow::Error),
+    #[error("database migrations are pending")]
+    MigrationsPending,
+}
+
+/// Checks that the database answers a query within `timeout` and that
+/// every embedded migration has been applied.
+pub fn check_ready(pool: &DbPool, timeout: Duration) -> Result<(), NotReady> {
+    let mut connection = pool
+        .get_timeout(timeout)
+        .map_err(|error| NotReady::Unreachable(error.into()))?;
+    connection
+        .batch_execute("SELECT 1")
+        .map_err(|error| NotReady::Unreachable(error.into()))?;
+
+    let pending = match &mut *connection {
+        AnyConnection::Postgres(connection) => {
+            connection.has_pending_migration(POSTGRES_MIGRATIONS)
+        }
+        AnyConnection::Sqlite(connection) => connection.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|error| NotReady::Unreachable(anyhow::anyhow!(error)))?;
+    if pending {
+        return Err(NotReady::MigrationsPending);
+    }
+    Ok(())
+}
+
+/// Publishes the pool's size and use as gauges: open, idle, in-use and
+/// maximum connections.
+pub fn record_pool_state(pool: &DbPool) {
+    let state = pool.state();
+    metrics::gauge!("db_pool_connections").set(f64::from(state.connections));
+    metrics::gauge!("db_pool_idle_connections").set(f64::from(state.idle_connections));
+    metrics::gauge!("db_pool_in_use_connections")
+        .set(f64::from(state.connections - state.idle_connections));
+    metrics::gauge!("db_pool_max_connections").set(f64::from(pool.max_size()));
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init();
+    telemetry::init(!settings.is_dev());
     for warning in &settings.warnings {
         tracing::warn!("WARNING: {warning}");
     }
@@ -23,7 +23,11 @@ fn main() -> ExitCode {
             "listening on http://{}",
             application.local_addr()
         );
+        if let Some(address) = application.admin_addr() {
+            tracing::info!("serving metrics on http://{address}/metrics");
+        }
         application.run_until_stopped().await?;
+        tracing::info!("platform-auth stopped");
         anyhow::Ok(())
     });
 

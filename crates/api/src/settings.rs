@@ -42,6 +42,11 @@ pub struct Settings {
     pub sessions: SessionPolicy,
     /// How often ended, expired and idle sessions are deleted.
     pub session_prune_interval: Duration,
+    /// A separate address for `/metrics`, for example `127.0.0.1:9100`.
+    /// Unset, `/metrics` is served on the main address.
+    pub metrics_addr: Option<String>,
+    /// How long in-flight requests may run after SIGTERM or SIGINT.
+    pub shutdown_timeout: Duration,
     pub pool: PoolSettings,
     pub argon2: Argon2Settings,
     pub password_policy: PasswordPolicy,
@@ -137,6 +142,15 @@ impl Settings {
 
         let argon2 = argon2_settings(raw)?;
         let password_policy = password_policy(raw)?;
+        let metrics_addr = optional_string(raw, "metrics_addr");
+        if let Some(address) = &metrics_addr {
+            address.parse::<std::net::SocketAddr>().map_err(|_| {
+                SettingsError::new(format!(
+                    "PLATFORM_METRICS_ADDR is {address:?}; set it to an IP address and port such as 127.0.0.1:9100, or leave it unset"
+                ))
+            })?;
+        }
+        let shutdown_timeout = seconds(raw, "shutdown_timeout", "PLATFORM_SHUTDOWN_TIMEOUT", 3600)?;
 
         Ok(Self {
             env,
@@ -147,6 +161,8 @@ impl Settings {
             jwt_ttl,
             sessions,
             session_prune_interval,
+            metrics_addr,
+            shutdown_timeout,
             pool: PoolSettings {
                 max_size: pool_size,
                 ..PoolSettings::default()
@@ -456,6 +472,17 @@ mod tests {
             let error = load(&[(variable, value)]).unwrap_err().to_string();
             assert!(error.starts_with(variable), "{error}");
         }
+    }
+
+    #[test]
+    fn metrics_address_must_be_socket_address() {
+        let error = load(&[("PLATFORM_METRICS_ADDR", "localhost")])
+            .unwrap_err()
+            .to_string();
+        let valid = load(&[("PLATFORM_METRICS_ADDR", "127.0.0.1:9100")]).unwrap();
+
+        assert!(error.starts_with("PLATFORM_METRICS_ADDR"), "{error}");
+        assert_eq!(valid.metrics_addr.as_deref(), Some("127.0.0.1:9100"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::Logger;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use platform_auth_adapters::{
@@ -16,13 +16,16 @@ use platform_auth_domain::{AuthService, Ports};
 use tokio::task::JoinHandle;
 
 use crate::extract::json_config;
-use crate::routes::{auth, health, not_found, sessions, single_method_resource, AuthState};
+use crate::routes::ops::{self, OpsState};
+use crate::routes::{auth, not_found, sessions, single_method_resource, AuthState};
 use crate::settings::Settings;
+use crate::telemetry::{metrics_handle, observe_requests};
 
 /// A bound, not yet running server.
 pub struct Application {
     server: Server,
     local_addr: SocketAddr,
+    admin: Option<(Server, SocketAddr)>,
     pruner: JoinHandle<()>,
 }
 
@@ -31,6 +34,10 @@ impl Application {
     /// listening socket. Blocks while it connects and migrates.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let pool = settings.database.open(&settings.pool)?;
+        let ops_state = web::Data::new(OpsState {
+            pool: pool.clone(),
+            metrics: metrics_handle(),
+        });
         let ports = Ports {
             users: Arc::new(DieselUserRepo::new(pool.clone())),
             sessions: Arc::new(DieselSessionRepo::new(pool)),
@@ -54,21 +61,35 @@ impl Application {
             )
         })?;
         let local_addr = listener.local_addr()?;
+        let admin = match &settings.metrics_addr {
+            Some(address) => Some(admin_server(address, ops_state.clone(), settings)?),
+            None => None,
+        };
+        let serve_metrics = admin.is_none();
 
+        let main_ops = ops_state.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .wrap(request_logger())
+                .wrap(from_fn(observe_requests))
                 .app_data(json_config())
                 .app_data(state.clone())
+                .app_data(main_ops.clone())
                 .configure(routes)
+                .configure(|config| {
+                    if serve_metrics {
+                        config.service(metrics_resource());
+                    }
+                })
                 .default_service(web::to(not_found))
         })
+        .shutdown_timeout(settings.shutdown_timeout.as_secs())
         .listen(listener)?
         .run();
 
         Ok(Self {
             server,
             local_addr,
+            admin,
             pruner,
         })
     }
@@ -79,8 +100,20 @@ impl Application {
         self.local_addr
     }
 
+    /// Returns the address of the separate metrics server, if configured.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(_, address)| *address)
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting connections and
+    /// lets in-flight requests finish within the shutdown timeout.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = self.server.await;
+        let result = match self.admin {
+            Some((admin, _)) => futures_util::future::try_join(self.server, admin)
+                .await
+                .map(|_| ()),
+            None => self.server.await,
+        };
         self.pruner.abort();
         result
     }
@@ -92,7 +125,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .service(single_method_resource(
             "/health",
             "GET",
-            web::get().to(health::health),
+            web::get().to(ops::health),
+        ))
+        .service(single_method_resource(
+            "/ready",
+            "GET",
+            web::get().to(ops::ready),
         ))
         .service(
             web::scope("/api/v1/auth")
@@ -139,12 +177,31 @@ pub fn routes(config: &mut web::ServiceConfig) {
         );
 }
 
-/// One log line per request: method, path without query string (which
-/// could carry a secret), status and duration.
-fn request_logger() -> Logger {
-    Logger::new("%{method}xi %U %s %Dms")
-        .custom_request_replace("method", |request| request.method().to_string())
-        .log_target("platform_auth::http")
+fn metrics_resource() -> actix_web::Resource {
+    single_method_resource("/metrics", "GET", web::get().to(ops::metrics))
+}
+
+/// Binds the metrics-only server on its own address.
+fn admin_server(
+    address: &str,
+    ops_state: web::Data<OpsState>,
+    settings: &Settings,
+) -> anyhow::Result<(Server, SocketAddr)> {
+    let listener = TcpListener::bind(address).with_context(|| {
+        format!("failed to listen on {address}; set PLATFORM_METRICS_ADDR to a free address")
+    })?;
+    let local_addr = listener.local_addr()?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(ops_state.clone())
+            .service(metrics_resource())
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .shutdown_timeout(settings.shutdown_timeout.as_secs())
+    .listen(listener)?
+    .run();
+    Ok((server, local_addr))
 }
 
 /// Deletes finished sessions every `interval` on a blocking thread, so

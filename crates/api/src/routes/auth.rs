@@ -10,6 +10,12 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::extract::{client_info, optional_string, required_string, BearerToken};
 use crate::routes::{AuthBody, AuthState, UserBody};
+use crate::telemetry::record_user;
+
+/// Counts a login attempt in `auth_logins_total` by its outcome.
+pub fn record_login(outcome: &'static str) {
+    metrics::counter!("auth_logins_total", "outcome" => outcome).increment(1);
+}
 
 /// The register body. Fields are read as raw JSON values so that a wrong
 /// type is reported per field, like any other invalid value.
@@ -113,6 +119,7 @@ pub async fn register(
 
     match result {
         Ok(authenticated) => {
+            record_user(authenticated.user.id);
             tracing::info!(user.id = %authenticated.user.id, "user registered");
             Ok(HttpResponse::Created().json(AuthBody::from(authenticated)))
         }
@@ -134,14 +141,20 @@ pub async fn login(
 
     match result {
         Ok(authenticated) => {
+            record_user(authenticated.user.id);
+            record_login("success");
             tracing::info!(user.id = %authenticated.user.id, "user logged in");
             Ok(HttpResponse::Ok().json(AuthBody::from(authenticated)))
         }
         Err(LoginError::InvalidCredentials) => {
+            record_login("invalid_credentials");
             tracing::info!("login rejected: invalid credentials");
             Err(ApiError::InvalidCredentials)
         }
-        Err(LoginError::Unexpected(error)) => Err(ApiError::Internal(error)),
+        Err(LoginError::Unexpected(error)) => {
+            record_login("error");
+            Err(ApiError::Internal(error))
+        }
     }
 }
 
@@ -149,6 +162,7 @@ pub async fn me(state: web::Data<AuthState>, token: BearerToken) -> Result<HttpR
     let service = state.service.clone();
 
     let user = web::block(move || service.current_user(token.0.expose())).await??;
+    record_user(user.id);
 
     Ok(HttpResponse::Ok().json(UserBody::from(&user)))
 }

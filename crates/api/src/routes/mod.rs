@@ -1,7 +1,7 @@
 //! Route handlers and the response bodies they write.
 
 pub mod auth;
-pub mod health;
+pub mod ops;
 pub mod sessions;
 
 use actix_web::{web, HttpResponse};

@@ -33,6 +33,8 @@ macro_rules! on_both_backends {
 
 pub struct TestApp {
     pub base_url: String,
+    /// The separate metrics server's base URL, when one was configured.
+    pub admin_url: Option<String>,
     pub client: reqwest::Client,
     pub database: TestDatabase,
 }
@@ -46,9 +48,10 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// test defaults.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
     let database = TestDatabase::create(backend);
-    let base_url = start_server(&database, extra).await;
+    let (base_url, admin_url) = start_application(&database, extra).await;
     TestApp {
         base_url,
+        admin_url,
         client: reqwest::Client::new(),
         database,
     }
@@ -57,6 +60,13 @@ pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp
 /// Starts one more server process on the same database, as a second
 /// instance behind a load balancer would be, and returns its base URL.
 pub async fn start_server(database: &TestDatabase, extra: &[(&str, &str)]) -> String {
+    start_application(database, extra).await.0
+}
+
+async fn start_application(
+    database: &TestDatabase,
+    extra: &[(&str, &str)],
+) -> (String, Option<String>) {
     let mut variables: HashMap<String, String> = [
         ("PLATFORM_CONFIG_DIR", "/nonexistent-platform-auth-config"),
         ("PLATFORM_PORT", "0"),
@@ -73,8 +83,11 @@ pub async fn start_server(database: &TestDatabase, extra: &[(&str, &str)]) -> St
     let settings = Settings::load_from(&variables).expect("test settings are valid");
     let application = Application::build(&settings).expect("application starts");
     let base_url = format!("http://{}", application.local_addr());
+    let admin_url = application
+        .admin_addr()
+        .map(|address| format!("http://{address}"));
     tokio::spawn(application.run_until_stopped());
-    base_url
+    (base_url, admin_url)
 }
 
 impl TestApp {
