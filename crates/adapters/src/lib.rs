@@ -2,6 +2,7 @@
 //! PostgreSQL or SQLite, an HS256 JWT issuer, and an argon2id password hasher.
 
 pub mod argon2_hasher;
+pub mod audit_repo;
 pub mod db;
 pub mod jwt;
 pub mod refresh_tokens;
@@ -12,6 +13,7 @@ pub mod testing;
 pub mod user_repo;
 
 pub use argon2_hasher::{Argon2Hasher, Argon2Settings};
+pub use audit_repo::DieselAuditLog;
 pub use db::{Database, DatabaseKind, DbPool, PoolSettings};
 pub use jwt::JwtIssuer;
 pub use refresh_tokens::HmacRefreshTokens;

@@ -203,6 +203,7 @@ impl SessionRepo for DieselSessionRepo {
             .inner_join(sessions::table)
             .filter(sessions::id.eq(session_id.to_string()))
             .filter(users::id.eq(user_id.to_string()))
+            .filter(users::disabled_at.is_null())
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(naive(now)))
             .select(UserRow::as_select())

@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use platform_auth_domain::{
-    DisplayName, Email, InsertUserError, PasswordHash, User, UserCredentials, UserId, UserRepo,
+    DisplayName, Email, InsertUserError, PasswordHash, User, UserCredentials, UserId, UserRecord,
+    UserRepo,
 };
 
 use crate::db::{checkout, AnyConnection, DbPool, PooledConnection};
@@ -54,6 +55,24 @@ struct CredentialsRow {
     #[diesel(embed)]
     user: UserRow,
     password_hash: String,
+    disabled_at: Option<NaiveDateTime>,
+}
+
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = users)]
+struct RecordRow {
+    #[diesel(embed)]
+    user: UserRow,
+    disabled_at: Option<NaiveDateTime>,
+}
+
+impl RecordRow {
+    fn into_record(self) -> anyhow::Result<UserRecord> {
+        Ok(UserRecord {
+            user: self.user.into_user()?,
+            disabled_at: self.disabled_at.map(|at| at.and_utc()),
+        })
+    }
 }
 
 impl UserRow {
@@ -76,6 +95,7 @@ impl CredentialsRow {
         Ok(UserCredentials {
             user: self.user.into_user()?,
             password_hash: PasswordHash::new(self.password_hash),
+            disabled_at: self.disabled_at.map(|at| at.and_utc()),
         })
     }
 }
@@ -150,7 +170,9 @@ impl UserRepo for DieselUserRepo {
         issued_at: Option<DateTime<Utc>>,
     ) -> anyhow::Result<Option<User>> {
         let mut connection = self.connection()?;
-        let by_id = users::table.find(id.to_string());
+        let by_id = users::table
+            .find(id.to_string())
+            .filter(users::disabled_at.is_null());
 
         let row = match issued_at {
             Some(issued_at) => by_id
@@ -180,5 +202,64 @@ impl UserRepo for DieselUserRepo {
             .execute(&mut *connection as &mut AnyConnection)
             .context("failed to update a password hash")?;
         Ok(())
+    }
+
+    fn list(&self, limit: i64, offset: i64) -> anyhow::Result<Vec<UserRecord>> {
+        let mut connection = self.connection()?;
+
+        let rows = users::table
+            .order((users::created_at.asc(), users::id.asc()))
+            .limit(limit)
+            .offset(offset)
+            .select(RecordRow::as_select())
+            .load(&mut *connection as &mut AnyConnection)
+            .context("failed to list users")?;
+
+        rows.into_iter().map(RecordRow::into_record).collect()
+    }
+
+    fn find_record(&self, id: UserId) -> anyhow::Result<Option<UserRecord>> {
+        let mut connection = self.connection()?;
+
+        let row = users::table
+            .find(id.to_string())
+            .select(RecordRow::as_select())
+            .first(&mut *connection as &mut AnyConnection)
+            .optional()
+            .context("failed to look a user up by id")?;
+
+        row.map(RecordRow::into_record).transpose()
+    }
+
+    fn find_record_by_email(&self, email: &Email) -> anyhow::Result<Option<UserRecord>> {
+        let mut connection = self.connection()?;
+
+        let row = users::table
+            .filter(lower(users::email).eq(lower(email.as_str())))
+            .select(RecordRow::as_select())
+            .first(&mut *connection as &mut AnyConnection)
+            .optional()
+            .context("failed to look a user up by email")?;
+
+        row.map(RecordRow::into_record).transpose()
+    }
+
+    fn set_disabled(&self, id: UserId, disabled_at: Option<DateTime<Utc>>) -> anyhow::Result<bool> {
+        let mut connection = self.connection()?;
+
+        let updated = diesel::update(users::table.find(id.to_string()))
+            .set(users::disabled_at.eq(disabled_at.map(|at| at.naive_utc())))
+            .execute(&mut *connection as &mut AnyConnection)
+            .context("failed to change whether a user is disabled")?;
+        Ok(updated == 1)
+    }
+
+    fn delete(&self, id: UserId) -> anyhow::Result<bool> {
+        let mut connection = self.connection()?;
+
+        let deleted = diesel::delete(users::table.find(id.to_string()))
+            .execute(&mut *connection as &mut AnyConnection)
+            .context("failed to delete a user")?;
+        Ok(deleted == 1)
     }
 }

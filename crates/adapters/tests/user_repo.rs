@@ -21,6 +21,8 @@ on_both_backends!(
     concurrent_inserts_of_one_email,
     migrations_run_twice,
     password_hash_update_reads_back,
+    disabled_user_is_kept_but_refused,
+    list_and_delete_users,
 );
 
 fn user(email: &str, name: &str) -> User {
@@ -155,4 +157,56 @@ fn password_hash_update_reads_back(backend: Backend) {
 
     assert_eq!(found.password_hash, replacement);
     assert_eq!(found.user, original);
+}
+
+fn disabled_user_is_kept_but_refused(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let repo = repo(&database);
+    let original = user("jane@example.com", "Jane");
+    repo.insert(&original, &hash()).unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+
+    assert!(repo.set_disabled(original.id, Some(at)).unwrap());
+
+    let record = repo.find_record(original.id).unwrap().unwrap();
+    assert_eq!(record.disabled_at, Some(at));
+    let credentials = repo
+        .find_credentials_by_email(&original.email)
+        .unwrap()
+        .unwrap();
+    assert_eq!(credentials.disabled_at, Some(at));
+    let sessionless = repo.find_for_sessionless_token(original.id, None).unwrap();
+    assert_eq!(sessionless, None);
+    assert!(repo.set_disabled(original.id, None).unwrap());
+    assert!(repo
+        .find_for_sessionless_token(original.id, None)
+        .unwrap()
+        .is_some());
+    assert!(!repo.set_disabled(UserId::new_random(), None).unwrap());
+}
+
+fn list_and_delete_users(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let repo = repo(&database);
+    let mut first = user("first@example.com", "First");
+    first.created_at -= chrono::TimeDelta::hours(1);
+    let second = user("second@example.com", "Second");
+    repo.insert(&second, &hash()).unwrap();
+    repo.insert(&first, &hash()).unwrap();
+
+    let listed = repo.list(10, 0).unwrap();
+    let paged = repo.list(1, 1).unwrap();
+    let by_email = repo
+        .find_record_by_email(&Email::parse("SECOND@example.com").unwrap())
+        .unwrap()
+        .unwrap();
+
+    let ids: Vec<UserId> = listed.iter().map(|record| record.user.id).collect();
+    assert_eq!(ids, [first.id, second.id]);
+    assert_eq!(paged.len(), 1);
+    assert_eq!(paged[0].user.id, second.id);
+    assert_eq!(by_email.user, second);
+    assert!(repo.delete(first.id).unwrap());
+    assert!(!repo.delete(first.id).unwrap());
+    assert_eq!(repo.list(10, 0).unwrap().len(), 1);
 }

@@ -28,6 +28,8 @@ pub enum ApiError {
     UnreadableBody,
     #[error("Invalid email or password.")]
     InvalidCredentials,
+    #[error("This account is disabled; contact an administrator.")]
+    AccountDisabled,
     #[error("{0}")]
     MissingToken(&'static str),
     #[error("{0}")]
@@ -75,6 +77,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "payload_too_large",
             Self::UnreadableBody => "invalid_body",
             Self::InvalidCredentials => "invalid_credentials",
+            Self::AccountDisabled => "account_disabled",
             Self::MissingToken(_) => "missing_token",
             Self::InvalidToken(_) => "invalid_token",
             Self::TokenExpired => "token_expired",
@@ -164,7 +167,7 @@ impl ResponseError for ApiError {
             | Self::RefreshSessionEnded
             | Self::RefreshTokenMismatch => StatusCode::UNAUTHORIZED,
             Self::NoSession => StatusCode::BAD_REQUEST,
-            Self::InvalidCurrentPassword => StatusCode::FORBIDDEN,
+            Self::InvalidCurrentPassword | Self::AccountDisabled => StatusCode::FORBIDDEN,
             Self::SessionNotFound => StatusCode::NOT_FOUND,
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::NotFound => StatusCode::NOT_FOUND,

@@ -10,7 +10,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use platform_auth_adapters::{
-    Argon2Hasher, DieselSessionRepo, DieselUserRepo, HmacRefreshTokens, JwtIssuer,
+    Argon2Hasher, DieselAuditLog, DieselSessionRepo, DieselUserRepo, HmacRefreshTokens, JwtIssuer,
 };
 use platform_auth_domain::{AuthService, Ports};
 use tokio::task::JoinHandle;
@@ -40,7 +40,8 @@ impl Application {
         });
         let ports = Ports {
             users: Arc::new(DieselUserRepo::new(pool.clone())),
-            sessions: Arc::new(DieselSessionRepo::new(pool)),
+            sessions: Arc::new(DieselSessionRepo::new(pool.clone())),
+            audit: Arc::new(DieselAuditLog::new(pool)),
             tokens: Arc::new(JwtIssuer::new(&settings.jwt_secret, settings.jwt_ttl)?),
             refresh_tokens: Arc::new(HmacRefreshTokens::new(&settings.jwt_secret)),
             hasher: Arc::new(Argon2Hasher::new(settings.argon2)?),

@@ -6,6 +6,8 @@
 //! this crate alone. The ports carry `mockall` mocks behind the `mocks`
 //! feature.
 
+pub mod admin;
+pub mod audit;
 pub mod auth;
 pub mod ports;
 pub mod secret;
@@ -13,13 +15,16 @@ pub mod session;
 pub mod user;
 pub mod values;
 
+pub use admin::{AdminError, UserAdmin, UserDetails};
+pub use audit::{AuditEvent, AuditKind, AuditRecord};
 pub use auth::{
     AuthService, Authenticated, ChangePasswordError, CurrentUserError, EndSessionError, LoginError,
     LogoutError, LogoutScope, Ports, Principal, RefreshError, RegisterError,
 };
 pub use ports::{
-    InsertUserError, IssuedToken, NewSession, PasswordHasher, RefreshTokenMinter, Rotation,
-    SessionRepo, TokenClaims, TokenError, TokenIssuer, UserCredentials, UserRepo,
+    AuditLog, InsertUserError, IssuedToken, NewSession, PasswordHasher, RefreshTokenMinter,
+    Rotation, SessionRepo, TokenClaims, TokenError, TokenIssuer, UserCredentials, UserRecord,
+    UserRepo,
 };
 pub use secret::Secret;
 pub use session::{ClientInfo, RetiredRefreshToken, Session, SessionId, SessionPolicy};

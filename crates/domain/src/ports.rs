@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::{AuditEvent, AuditRecord};
 use crate::secret::Secret;
 use crate::session::{ClientInfo, RetiredRefreshToken, Session, SessionId};
 use crate::user::{User, UserId};
@@ -13,6 +14,15 @@ use crate::values::{Email, Password, PasswordHash};
 pub struct UserCredentials {
     pub user: User,
     pub password_hash: PasswordHash,
+    /// When an operator disabled the account, if they did.
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+/// A user as operators see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user: User,
+    pub disabled_at: Option<DateTime<Utc>>,
 }
 
 /// Why [`UserRepo::insert`] failed.
@@ -54,6 +64,31 @@ pub trait UserRepo: Send + Sync {
     ) -> anyhow::Result<Option<User>>;
 
     fn update_password_hash(&self, id: UserId, password_hash: &PasswordHash) -> anyhow::Result<()>;
+
+    /// Lists users by creation time, oldest first.
+    fn list(&self, limit: i64, offset: i64) -> anyhow::Result<Vec<UserRecord>>;
+
+    fn find_record(&self, id: UserId) -> anyhow::Result<Option<UserRecord>>;
+
+    fn find_record_by_email(&self, email: &Email) -> anyhow::Result<Option<UserRecord>>;
+
+    /// Sets or clears `disabled_at`. Returns `false` if the user does not
+    /// exist.
+    fn set_disabled(&self, id: UserId, disabled_at: Option<DateTime<Utc>>) -> anyhow::Result<bool>;
+
+    /// Deletes a user and, with them, their sessions. Returns `false` if the
+    /// user does not exist.
+    fn delete(&self, id: UserId) -> anyhow::Result<bool>;
+}
+
+/// The audit trail's storage.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait AuditLog: Send + Sync {
+    fn record(&self, event: &AuditEvent) -> anyhow::Result<()>;
+
+    /// Returns the newest `limit` records, of one user if `user_id` is set,
+    /// newest first.
+    fn recent(&self, user_id: Option<UserId>, limit: i64) -> anyhow::Result<Vec<AuditRecord>>;
 }
 
 /// A session as it is started.

@@ -151,6 +151,11 @@ pub async fn login(
             tracing::info!("login rejected: invalid credentials");
             Err(ApiError::InvalidCredentials)
         }
+        Err(LoginError::Disabled) => {
+            record_login("disabled");
+            tracing::info!("login refused: account disabled");
+            Err(ApiError::AccountDisabled)
+        }
         Err(LoginError::Unexpected(error)) => {
             record_login("error");
             Err(ApiError::Internal(error))

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::ApiError;
 use crate::extract::{client_info, required_string, BearerToken, OptionalJson};
 use crate::routes::{rfc3339, AuthBody, AuthState};
+use crate::telemetry::record_user;
 
 #[derive(Deserialize)]
 pub struct RefreshRequest {
@@ -106,16 +107,18 @@ fn refresh_error(error: RefreshError) -> ApiError {
 /// Ends the current session, or every session with `{"scope": "all"}`.
 pub async fn logout(
     state: web::Data<AuthState>,
+    request: HttpRequest,
     token: BearerToken,
     body: OptionalJson<LogoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let scope = logout_scope(body.0)?;
+    let client = client_info(&request);
     let service = state.service.clone();
 
     let principal = web::block(move || {
         let principal = service.authenticate(token.0.expose())?;
         service
-            .logout(&principal, scope)
+            .logout(&principal, scope, &client)
             .map_err(|error| match error {
                 LogoutError::NoSession => ApiError::NoSession,
                 LogoutError::Unexpected(error) => ApiError::Internal(error),
@@ -124,6 +127,7 @@ pub async fn logout(
     })
     .await??;
 
+    record_user(principal.user.id);
     tracing::info!(user.id = %principal.user.id, scope = ?scope, "user logged out");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -185,6 +189,7 @@ pub async fn change_password(
     })
     .await??;
 
+    record_user(authenticated.user.id);
     tracing::info!(user.id = %authenticated.user.id, "password changed; other sessions ended");
     Ok(HttpResponse::Ok().json(AuthBody::from(authenticated)))
 }
@@ -216,17 +221,19 @@ pub async fn list_sessions(
 /// same 404 as ids that do not exist.
 pub async fn end_session(
     state: web::Data<AuthState>,
+    request: HttpRequest,
     token: BearerToken,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let session_id: Option<SessionId> = path.into_inner().parse().ok();
+    let client = client_info(&request);
     let service = state.service.clone();
 
     web::block(move || {
         let principal = service.authenticate(token.0.expose())?;
         let session_id = session_id.ok_or(ApiError::SessionNotFound)?;
         service
-            .end_session(&principal, session_id)
+            .end_session(&principal, session_id, &client)
             .map_err(|error| match error {
                 EndSessionError::NotFound => ApiError::SessionNotFound,
                 EndSessionError::Unexpected(error) => ApiError::Internal(error),

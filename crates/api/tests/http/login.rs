@@ -100,3 +100,41 @@ async fn login_rejects_overlong_password_unhashed() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["errors"][0]["code"], "too_long");
 }
+
+#[tokio::test]
+async fn disabled_user_cannot_log_in() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let token = app.registered_token("user@example.com").await;
+    app.database
+        .execute("UPDATE users SET disabled_at = '2026-01-01 00:00:00'");
+
+    let wrong = app.login("user@example.com", "wrong-password").await;
+    let right = app.login("user@example.com", PASSWORD).await;
+
+    assert_eq!(
+        wrong.status(),
+        StatusCode::UNAUTHORIZED,
+        "no hint without the password"
+    );
+    let (status, body) = status_and_json(right).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body,
+        error_body(
+            "This account is disabled; contact an administrator.",
+            "account_disabled"
+        )
+    );
+    assert_eq!(app.me_status(&token).await, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn logins_are_audited() {
+    let app = spawn_app(Backend::Sqlite).await;
+    app.register("user@example.com", PASSWORD, None).await;
+    app.login("user@example.com", PASSWORD).await;
+    app.login("user@example.com", "wrong-password").await;
+    app.login("nobody@example.com", PASSWORD).await;
+
+    assert_eq!(app.database.count_rows("audit_events"), 4);
+}

@@ -4,6 +4,7 @@ use super::{
     now_in_micros, AuthService, Authenticated, ChangePasswordError, LoginError, Principal,
     RegisterError,
 };
+use crate::audit::AuditKind;
 use crate::ports::InsertUserError;
 use crate::session::ClientInfo;
 use crate::user::{User, UserId};
@@ -34,7 +35,14 @@ impl AuthService {
             Err(InsertUserError::Unexpected(error)) => return Err(error.into()),
         }
 
-        Ok(self.start_session(user, client)?)
+        let authenticated = self.start_session(user, client)?;
+        self.audit(
+            AuditKind::Registered,
+            Some(authenticated.user.id),
+            Some(authenticated.session_id),
+            Some(client),
+        );
+        Ok(authenticated)
     }
 
     /// Checks an email and password and starts a session. The email is
@@ -53,17 +61,31 @@ impl AuthService {
 
         let Some(credentials) = credentials else {
             self.ports.hasher.verify_dummy(password);
+            self.audit(AuditKind::LoginFailed, None, None, Some(client));
             return Err(LoginError::InvalidCredentials);
         };
+        let user_id = credentials.user.id;
         if !self
             .ports
             .hasher
             .verify(password, &credentials.password_hash)?
         {
+            self.audit(AuditKind::LoginFailed, Some(user_id), None, Some(client));
             return Err(LoginError::InvalidCredentials);
         }
+        if credentials.disabled_at.is_some() {
+            self.audit(AuditKind::LoginRefused, Some(user_id), None, Some(client));
+            return Err(LoginError::Disabled);
+        }
 
-        Ok(self.start_session(credentials.user, client)?)
+        let authenticated = self.start_session(credentials.user, client)?;
+        self.audit(
+            AuditKind::LoginSucceeded,
+            Some(user_id),
+            Some(authenticated.session_id),
+            Some(client),
+        );
+        Ok(authenticated)
     }
 
     /// Replaces the password of the signed-in user. Every session of the
@@ -100,6 +122,13 @@ impl AuthService {
         self.ports.users.update_password_hash(user_id, &hash)?;
         self.ports.sessions.revoke_all(user_id, now_in_micros())?;
 
-        Ok(self.start_session(credentials.user, client)?)
+        let authenticated = self.start_session(credentials.user, client)?;
+        self.audit(
+            AuditKind::PasswordChanged,
+            Some(user_id),
+            Some(authenticated.session_id),
+            Some(client),
+        );
+        Ok(authenticated)
     }
 }

@@ -12,8 +12,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
+use crate::audit::{AuditEvent, AuditKind};
 use crate::ports::{
-    IssuedToken, NewSession, PasswordHasher, RefreshTokenMinter, SessionRepo, TokenError,
+    AuditLog, IssuedToken, NewSession, PasswordHasher, RefreshTokenMinter, SessionRepo, TokenError,
     TokenIssuer, UserRepo,
 };
 use crate::secret::Secret;
@@ -51,6 +52,9 @@ pub enum LoginError {
     /// Unknown email or wrong password: callers must not tell them apart.
     #[error("invalid email or password")]
     InvalidCredentials,
+    /// The password was right, but an operator disabled the account.
+    #[error("the account is disabled")]
+    Disabled,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -129,6 +133,7 @@ pub struct Ports {
     pub tokens: Arc<dyn TokenIssuer>,
     pub refresh_tokens: Arc<dyn RefreshTokenMinter>,
     pub hasher: Arc<dyn PasswordHasher>,
+    pub audit: Arc<dyn AuditLog>,
 }
 
 /// The authentication use cases, written against the ports only.
@@ -223,6 +228,31 @@ impl AuthService {
     /// Returns the user behind a bearer token; see [`Self::authenticate`].
     pub fn current_user(&self, token: &str) -> Result<User, CurrentUserError> {
         self.authenticate(token).map(|principal| principal.user)
+    }
+
+    /// Writes an audit record. A failure to write is logged, not returned:
+    /// the request it describes has already happened.
+    fn audit(
+        &self,
+        kind: AuditKind,
+        user_id: Option<UserId>,
+        session_id: Option<SessionId>,
+        client: Option<&ClientInfo>,
+    ) {
+        let event = AuditEvent {
+            kind,
+            user_id,
+            session_id,
+            ip: client.and_then(|client| client.ip.clone()),
+            at: now_in_micros(),
+        };
+        if let Err(error) = self.ports.audit.record(&event) {
+            tracing::error!(
+                error = format!("{error:#}"),
+                audit.event = kind.as_str(),
+                "failed to write an audit record"
+            );
+        }
     }
 
     /// Starts a session for `user` and issues its first token pair.

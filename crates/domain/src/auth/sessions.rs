@@ -4,6 +4,7 @@ use super::{
     now_in_micros, AuthService, Authenticated, EndSessionError, LogoutError, Principal,
     RefreshError,
 };
+use crate::audit::AuditKind;
 use crate::ports::Rotation;
 use crate::session::{ClientInfo, Session, SessionId};
 use crate::user::UserId;
@@ -105,6 +106,12 @@ impl AuthService {
         self.ports
             .sessions
             .revoke(session.user_id, session.id, now)?;
+        self.audit(
+            AuditKind::RefreshTokenReused,
+            Some(session.user_id),
+            Some(session.id),
+            None,
+        );
         Err(RefreshError::Reused)
     }
 
@@ -130,15 +137,33 @@ impl AuthService {
 
     /// Ends the caller's session, or all of the user's sessions. After it,
     /// the access tokens of those sessions are refused at once.
-    pub fn logout(&self, principal: &Principal, scope: LogoutScope) -> Result<(), LogoutError> {
+    pub fn logout(
+        &self,
+        principal: &Principal,
+        scope: LogoutScope,
+        client: &ClientInfo,
+    ) -> Result<(), LogoutError> {
         let now = now_in_micros();
+        let user_id = principal.user.id;
         match scope {
-            LogoutScope::All => self.ports.sessions.revoke_all(principal.user.id, now)?,
+            LogoutScope::All => {
+                self.ports.sessions.revoke_all(user_id, now)?;
+                self.audit(
+                    AuditKind::LoggedOutEverywhere,
+                    Some(user_id),
+                    principal.session_id,
+                    Some(client),
+                );
+            }
             LogoutScope::Current => {
                 let session_id = principal.session_id.ok_or(LogoutError::NoSession)?;
-                self.ports
-                    .sessions
-                    .revoke(principal.user.id, session_id, now)?;
+                self.ports.sessions.revoke(user_id, session_id, now)?;
+                self.audit(
+                    AuditKind::LoggedOut,
+                    Some(user_id),
+                    Some(session_id),
+                    Some(client),
+                );
             }
         }
         Ok(())
@@ -169,15 +194,22 @@ impl AuthService {
         &self,
         principal: &Principal,
         session_id: SessionId,
+        client: &ClientInfo,
     ) -> Result<(), EndSessionError> {
+        let user_id = principal.user.id;
         let ended = self
             .ports
             .sessions
-            .revoke(principal.user.id, session_id, now_in_micros())?;
-        if ended {
-            Ok(())
-        } else {
-            Err(EndSessionError::NotFound)
+            .revoke(user_id, session_id, now_in_micros())?;
+        if !ended {
+            return Err(EndSessionError::NotFound);
         }
+        self.audit(
+            AuditKind::SessionEnded,
+            Some(user_id),
+            Some(session_id),
+            Some(client),
+        );
+        Ok(())
     }
 }

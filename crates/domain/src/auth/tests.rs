@@ -5,10 +5,11 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use mockall::predicate::eq;
 
 use super::*;
+use crate::audit::AuditKind;
 use crate::ports::InsertUserError;
 use crate::ports::{
-    MockPasswordHasher, MockRefreshTokenMinter, MockSessionRepo, MockTokenIssuer, MockUserRepo,
-    TokenClaims, UserCredentials,
+    MockAuditLog, MockPasswordHasher, MockRefreshTokenMinter, MockSessionRepo, MockTokenIssuer,
+    MockUserRepo, TokenClaims, UserCredentials,
 };
 use crate::session::{RetiredRefreshToken, Session};
 use crate::values::{DisplayName, Email, Password, PasswordHash};
@@ -38,6 +39,7 @@ fn credentials() -> UserCredentials {
     UserCredentials {
         user: sample_user(),
         password_hash: PasswordHash::new("stored".into()),
+        disabled_at: None,
     }
 }
 
@@ -68,6 +70,7 @@ struct Fixture {
     tokens: MockTokenIssuer,
     minter: MockRefreshTokenMinter,
     hasher: MockPasswordHasher,
+    audit: MockAuditLog,
 }
 
 impl Fixture {
@@ -98,6 +101,11 @@ impl Fixture {
             tokens,
             minter,
             hasher: MockPasswordHasher::new(),
+            audit: {
+                let mut audit = MockAuditLog::new();
+                audit.expect_record().returning(|_| Ok(()));
+                audit
+            },
         }
     }
 
@@ -108,6 +116,7 @@ impl Fixture {
             tokens: Arc::new(self.tokens),
             refresh_tokens: Arc::new(self.minter),
             hasher: Arc::new(self.hasher),
+            audit: Arc::new(self.audit),
         };
         AuthService::new(ports, SessionPolicy::default(), PasswordPolicy::default())
     }
@@ -678,18 +687,22 @@ fn logout_current_revokes_its_session() {
         .times(1)
         .returning(|_, _, _| Ok(true));
 
-    let result = fixture
-        .service()
-        .logout(&principal(Some(session_id())), LogoutScope::Current);
+    let result = fixture.service().logout(
+        &principal(Some(session_id())),
+        LogoutScope::Current,
+        &ClientInfo::default(),
+    );
 
     assert!(result.is_ok());
 }
 
 #[test]
 fn logout_current_without_session_fails() {
-    let result = Fixture::new()
-        .service()
-        .logout(&principal(None), LogoutScope::Current);
+    let result = Fixture::new().service().logout(
+        &principal(None),
+        LogoutScope::Current,
+        &ClientInfo::default(),
+    );
 
     assert!(matches!(result, Err(LogoutError::NoSession)));
 }
@@ -704,7 +717,10 @@ fn logout_all_revokes_every_session() {
         .times(1)
         .returning(|_, _| Ok(()));
 
-    let result = fixture.service().logout(&principal(None), LogoutScope::All);
+    let result =
+        fixture
+            .service()
+            .logout(&principal(None), LogoutScope::All, &ClientInfo::default());
 
     assert!(result.is_ok());
 }
@@ -717,9 +733,11 @@ fn end_session_of_unknown_id_is_not_found() {
         .expect_revoke()
         .returning(|_, _, _| Ok(false));
 
-    let result = fixture
-        .service()
-        .end_session(&principal(None), SessionId::new_random());
+    let result = fixture.service().end_session(
+        &principal(None),
+        SessionId::new_random(),
+        &ClientInfo::default(),
+    );
 
     assert!(matches!(result, Err(EndSessionError::NotFound)));
 }
@@ -844,4 +862,87 @@ fn session_policy_grace_window() {
 
     assert!(policy.within_grace(now - TimeDelta::seconds(10), now));
     assert!(!policy.within_grace(now - TimeDelta::seconds(11), now));
+}
+
+#[test]
+fn login_of_disabled_user_is_refused() {
+    let mut fixture = Fixture::new();
+    fixture
+        .users
+        .expect_find_credentials_by_email()
+        .returning(|_| {
+            let mut disabled = credentials();
+            disabled.disabled_at = Some(Utc::now());
+            Ok(Some(disabled))
+        });
+    fixture.hasher.expect_verify().returning(|_, _| Ok(true));
+    fixture.sessions.expect_create().never();
+
+    let result = fixture.service().login(
+        "user@example.com",
+        &password("mypassword"),
+        &ClientInfo::default(),
+    );
+
+    assert!(matches!(result, Err(LoginError::Disabled)));
+}
+
+#[test]
+fn login_outcomes_are_audited() {
+    let cases = [
+        (true, AuditKind::LoginSucceeded),
+        (false, AuditKind::LoginFailed),
+    ];
+    for (password_ok, expected) in cases {
+        let mut fixture = Fixture::new();
+        fixture
+            .users
+            .expect_find_credentials_by_email()
+            .returning(|_| Ok(Some(credentials())));
+        fixture
+            .hasher
+            .expect_verify()
+            .returning(move |_, _| Ok(password_ok));
+        fixture.sessions.expect_create().returning(|_| Ok(()));
+        fixture.audit = MockAuditLog::new();
+        fixture
+            .audit
+            .expect_record()
+            .withf(move |event| {
+                event.kind == expected
+                    && event.user_id == Some(sample_user().id)
+                    && event.ip.as_deref() == Some("192.0.2.9")
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+
+        let client = ClientInfo::new(None, Some("192.0.2.9".into()));
+        let _ = fixture
+            .service()
+            .login("user@example.com", &password("mypassword"), &client);
+    }
+}
+
+#[test]
+fn audit_failure_does_not_fail_request() {
+    let mut fixture = Fixture::new();
+    fixture
+        .users
+        .expect_find_credentials_by_email()
+        .returning(|_| Ok(Some(credentials())));
+    fixture.hasher.expect_verify().returning(|_, _| Ok(true));
+    fixture.sessions.expect_create().returning(|_| Ok(()));
+    fixture.audit = MockAuditLog::new();
+    fixture
+        .audit
+        .expect_record()
+        .returning(|_| Err(anyhow::anyhow!("audit table is missing")));
+
+    let result = fixture.service().login(
+        "user@example.com",
+        &password("mypassword"),
+        &ClientInfo::default(),
+    );
+
+    assert!(result.is_ok());
 }
