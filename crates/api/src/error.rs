@@ -7,6 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use platform_auth_domain::{CurrentUserError, FieldError};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// The realm named in `WWW-Authenticate` challenges.
 const REALM: &str = "platform-auth";
@@ -133,19 +134,30 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    detail: String,
-    code: &'a str,
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A sentence for people: what failed and what to do next.
+    #[schema(example = "Invalid email or password.")]
+    pub detail: String,
+    /// A stable snake_case code for programs.
+    #[schema(value_type = String, example = "invalid_credentials")]
+    pub code: &'a str,
+    /// One entry per invalid field, on 422 `validation_failed` only.
     #[serde(skip_serializing_if = "Option::is_none")]
-    errors: Option<Vec<FieldErrorBody<'a>>>,
+    #[schema(value_type = Option<Vec<FieldErrorBody>>)]
+    pub errors: Option<Vec<FieldErrorBody<'a>>>,
 }
 
-#[derive(Serialize)]
-struct FieldErrorBody<'a> {
-    field: &'a str,
-    code: &'a str,
-    detail: &'a str,
+/// One invalid request field.
+#[derive(Serialize, ToSchema)]
+pub struct FieldErrorBody<'a> {
+    #[schema(value_type = String, example = "password")]
+    pub field: &'a str,
+    #[schema(value_type = String, example = "too_short")]
+    pub code: &'a str,
+    #[schema(value_type = String, example = "Password must be at least 8 characters.")]
+    pub detail: &'a str,
 }
 
 impl ResponseError for ApiError {

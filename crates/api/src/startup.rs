@@ -16,6 +16,7 @@ use platform_auth_domain::{AuthService, Ports};
 use tokio::task::JoinHandle;
 
 use crate::extract::json_config;
+use crate::openapi;
 use crate::routes::ops::{self, OpsState};
 use crate::routes::{auth, not_found, sessions, single_method_resource, AuthState};
 use crate::settings::Settings;
@@ -133,6 +134,12 @@ pub fn routes(config: &mut web::ServiceConfig) {
             "GET",
             web::get().to(ops::ready),
         ))
+        .service(single_method_resource(
+            openapi::SPEC_PATH,
+            "GET",
+            web::get().to(openapi::spec),
+        ))
+        .service(openapi::docs_page())
         .service(
             web::scope("/api/v1/auth")
                 .service(single_method_resource(

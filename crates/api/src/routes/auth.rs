@@ -6,6 +6,7 @@ use platform_auth_domain::{
 };
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::extract::{client_info, optional_string, required_string, BearerToken};
@@ -19,16 +20,22 @@ pub fn record_login(outcome: &'static str) {
 
 /// The register body. Fields are read as raw JSON values so that a wrong
 /// type is reported per field, like any other invalid value.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(value_type = String, required = true, format = Email, max_length = 254, example = "user@example.com")]
     email: Option<Value>,
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 256, example = "mypassword")]
     password: Option<Value>,
+    /// Defaults to the part of the email before the `@`.
+    #[schema(value_type = Option<String>, max_length = 100, example = "John Doe")]
     name: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
+    #[schema(value_type = String, required = true, example = "user@example.com")]
     email: Option<Value>,
+    #[schema(value_type = String, required = true, max_length = 256, example = "mypassword")]
     password: Option<Value>,
 }
 
@@ -98,6 +105,19 @@ impl LoginRequest {
     }
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/auth/register", tag = "auth",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in.", body = crate::routes::AuthBody),
+        (status = 409, description = "An account with this email exists.", body = crate::error::ErrorBody),
+        (status = 400, description = "The body is not valid JSON.", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
+        (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields, listed in `errors`.", body = crate::error::ErrorBody),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn register(
     state: web::Data<AuthState>,
     request: HttpRequest,
@@ -128,6 +148,20 @@ pub async fn register(
     }
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in.", body = crate::routes::AuthBody),
+        (status = 401, description = "Wrong password or unknown email.", body = crate::error::ErrorBody),
+        (status = 403, description = "The account is disabled.", body = crate::error::ErrorBody),
+        (status = 400, description = "The body is not valid JSON.", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
+        (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields, listed in `errors`.", body = crate::error::ErrorBody),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn login(
     state: web::Data<AuthState>,
     request: HttpRequest,
@@ -163,6 +197,15 @@ pub async fn login(
     }
 }
 
+#[utoipa::path(
+    get, path = "/api/v1/auth/me", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The current user.", body = UserBody),
+        (status = 401, description = "Missing, invalid or expired access token, or ended session.", body = crate::error::ErrorBody, headers(("WWW-Authenticate" = String, description = "Bearer challenge"))),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn me(state: web::Data<AuthState>, token: BearerToken) -> Result<HttpResponse, ApiError> {
     let service = state.service.clone();
 

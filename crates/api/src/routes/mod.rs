@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse};
 use chrono::{DateTime, SecondsFormat, Utc};
 use platform_auth_domain::{AuthService, Authenticated, User};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 
@@ -24,11 +25,16 @@ pub fn rfc3339(at: DateTime<Utc>) -> String {
 }
 
 /// A user as every response shows it: never a password or hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserBody {
+    #[schema(format = "uuid", example = "7b0b7f3e-4d7e-4c0c-9a43-2d8f0e6f7a11")]
     pub id: String,
+    #[schema(example = "John Doe")]
     pub name: String,
+    #[schema(format = Email, example = "user@example.com")]
     pub email: String,
+    /// RFC 3339 in UTC.
+    #[schema(format = DateTime, example = "2025-01-01T00:00:00.000000Z")]
     pub created_at: String,
 }
 
@@ -45,12 +51,16 @@ impl From<&User> for UserBody {
 
 /// The body of register, login, refresh and password change: the access
 /// token under `token`, as older clients read it, plus the refresh token.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AuthBody {
+    /// The access token, an HS256 JWT.
     pub token: String,
+    /// An opaque token for `/refresh`.
     pub refresh_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds until `token` expires.
+    #[schema(example = 900)]
     pub expires_in: u64,
     pub user: UserBody,
 }

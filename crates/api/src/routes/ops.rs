@@ -6,7 +6,16 @@ use actix_web::{web, HttpResponse};
 use metrics_exporter_prometheus::PrometheusHandle;
 use platform_auth_adapters::db::{check_ready, record_pool_state, NotReady};
 use platform_auth_adapters::DbPool;
+use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
+
+/// A liveness or readiness answer.
+#[derive(Serialize, ToSchema)]
+pub struct StatusBody {
+    #[schema(example = "ok")]
+    pub status: String,
+}
 
 /// How long readiness waits for a database connection.
 const READY_TIMEOUT: Duration = Duration::from_secs(2);
@@ -20,12 +29,23 @@ pub struct OpsState {
 
 /// Returns 200 as long as the process serves HTTP. It does not touch the
 /// database, so it is a liveness check only.
+#[utoipa::path(
+    get, path = "/health", tag = "operations",
+    responses((status = 200, description = "The process serves HTTP.", body = StatusBody))
+)]
 pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
 /// Returns 200 when the database answers and every migration is applied,
 /// else 503 with the reason.
+#[utoipa::path(
+    get, path = "/ready", tag = "operations",
+    responses(
+        (status = 200, description = "The database answers and is migrated.", body = StatusBody),
+        (status = 503, description = "Not ready; `detail` says why.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds"))),
+    )
+)]
 pub async fn ready(state: web::Data<OpsState>) -> HttpResponse {
     let pool = state.pool.clone();
     let result = web::block(move || check_ready(&pool, READY_TIMEOUT)).await;
@@ -51,6 +71,10 @@ pub async fn ready(state: web::Data<OpsState>) -> HttpResponse {
 }
 
 /// Returns every metric in the Prometheus text format.
+#[utoipa::path(
+    get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format; served on PLATFORM_METRICS_ADDR instead when that is set.", body = String, content_type = "text/plain"))
+)]
 pub async fn metrics(state: web::Data<OpsState>) -> HttpResponse {
     record_pool_state(&state.pool);
     HttpResponse::Ok()

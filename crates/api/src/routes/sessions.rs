@@ -7,30 +7,36 @@ use platform_auth_domain::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::extract::{client_info, required_string, BearerToken, OptionalJson};
 use crate::routes::{rfc3339, AuthBody, AuthState};
 use crate::telemetry::record_user;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RefreshRequest {
+    #[schema(value_type = String, required = true)]
     refresh_token: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LogoutRequest {
+    /// `current` (the default) or `all`.
+    #[schema(value_type = Option<String>, example = "all")]
     scope: Option<Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ChangePasswordRequest {
+    #[schema(value_type = String, required = true)]
     current_password: Option<Value>,
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 256)]
     new_password: Option<Value>,
 }
 
 /// One entry of the session list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionBody {
     pub id: String,
     pub created_at: String,
@@ -54,13 +60,28 @@ impl SessionBody {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// The caller's live sessions, newest first.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SessionListBody {
     pub sessions: Vec<SessionBody>,
 }
 
 /// Exchanges a refresh token for a new token pair. An access token sent
 /// along, even an expired one, must belong to the same user.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "sessions",
+    request_body = RefreshRequest,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "A new token pair; the old refresh token is retired.", body = AuthBody),
+        (status = 401, description = "Unknown, expired, reused or mismatched refresh token, or an invalid access token sent along.", body = crate::error::ErrorBody),
+        (status = 400, description = "The body is not valid JSON.", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
+        (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields, listed in `errors`.", body = crate::error::ErrorBody),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn refresh(
     state: web::Data<AuthState>,
     request: HttpRequest,
@@ -105,6 +126,20 @@ fn refresh_error(error: RefreshError) -> ApiError {
 }
 
 /// Ends the current session, or every session with `{"scope": "all"}`.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "sessions",
+    request_body(content = Option<LogoutRequest>, description = "Optional; without it the current session ends."),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The session, or every session, has ended."),
+        (status = 400, description = "Invalid JSON, or `current` with a token that has no session.", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing, invalid or expired access token, or ended session.", body = crate::error::ErrorBody, headers(("WWW-Authenticate" = String, description = "Bearer challenge"))),
+        (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
+        (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields, listed in `errors`.", body = crate::error::ErrorBody),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn logout(
     state: web::Data<AuthState>,
     request: HttpRequest,
@@ -147,6 +182,21 @@ fn logout_scope(body: Option<LogoutRequest>) -> Result<LogoutScope, ApiError> {
 }
 
 /// Replaces the password, ends every session and returns a new token pair.
+#[utoipa::path(
+    post, path = "/api/v1/auth/password", tag = "sessions",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Password changed; every other session ended; a new pair.", body = AuthBody),
+        (status = 401, description = "Missing, invalid or expired access token, or ended session.", body = crate::error::ErrorBody, headers(("WWW-Authenticate" = String, description = "Bearer challenge"))),
+        (status = 403, description = "The current password is wrong.", body = crate::error::ErrorBody),
+        (status = 400, description = "The body is not valid JSON.", body = crate::error::ErrorBody),
+        (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
+        (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
+        (status = 422, description = "Invalid fields, listed in `errors`.", body = crate::error::ErrorBody),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn change_password(
     state: web::Data<AuthState>,
     request: HttpRequest,
@@ -195,6 +245,15 @@ pub async fn change_password(
 }
 
 /// Lists the caller's live sessions, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/auth/sessions", tag = "sessions",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's live sessions.", body = SessionListBody),
+        (status = 401, description = "Missing, invalid or expired access token, or ended session.", body = crate::error::ErrorBody, headers(("WWW-Authenticate" = String, description = "Bearer challenge"))),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn list_sessions(
     state: web::Data<AuthState>,
     token: BearerToken,
@@ -219,6 +278,17 @@ pub async fn list_sessions(
 
 /// Ends one of the caller's sessions. Ids of other users' sessions get the
 /// same 404 as ids that do not exist.
+#[utoipa::path(
+    delete, path = "/api/v1/auth/sessions/{id}", tag = "sessions",
+    params(("id" = String, Path, description = "A session id from the session list.")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "The session has ended."),
+        (status = 401, description = "Missing, invalid or expired access token, or ended session.", body = crate::error::ErrorBody, headers(("WWW-Authenticate" = String, description = "Bearer challenge"))),
+        (status = 404, description = "No live session with this id belongs to the caller.", body = crate::error::ErrorBody),
+        (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
+    )
+)]
 pub async fn end_session(
     state: web::Data<AuthState>,
     request: HttpRequest,

@@ -7,6 +7,7 @@ mod auth_header;
 mod body;
 mod login;
 mod me;
+mod openapi;
 mod ops;
 mod register;
 mod routing;
