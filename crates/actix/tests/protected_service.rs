@@ -2,7 +2,6 @@
 //! real platform-auth server on a random port. Every rejection must match
 //! what that server's `/api/v1/auth/me` sends for the same header.
 
-use std::collections::HashMap;
 use std::net::TcpListener;
 
 use actix_web::{web, App, HttpServer};
@@ -12,7 +11,7 @@ use chrono::Utc;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use platform_auth_actix::TokenVerifier;
 use platform_auth_adapters::testing::TestDatabase;
-use platform_auth_api::{Application, Settings};
+use platform_auth_api::testing::{spawn_server, TestServer};
 use reqwest::header::{HeaderValue, AUTHORIZATION, WWW_AUTHENTICATE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -29,32 +28,18 @@ struct Servers {
     auth_url: String,
     service_url: String,
     client: reqwest::Client,
-    _database: TestDatabase,
+    _auth: TestServer,
 }
 
 impl Servers {
     async fn start() -> Self {
-        let database = TestDatabase::sqlite();
-        let variables: HashMap<String, String> = [
-            ("PLATFORM_CONFIG_DIR", "/nonexistent-platform-auth-config"),
-            ("PLATFORM_PORT", "0"),
-            ("PLATFORM_JWT_SECRET", SECRET),
-            ("DATABASE_URL", database.url()),
-        ]
-        .into_iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect();
-        let settings = Settings::load_from(&variables).expect("test settings are valid");
-        let auth = Application::build(&settings).expect("auth server starts");
-        let auth_url = format!("http://{}", auth.local_addr());
-        tokio::spawn(auth.run_until_stopped());
-
+        let auth = spawn_server(TestDatabase::sqlite(), SECRET);
         let service_url = start_service(Some(TokenVerifier::new(SECRET)));
         Self {
-            auth_url,
+            auth_url: auth.base_url.clone(),
             service_url,
             client: reqwest::Client::new(),
-            _database: database,
+            _auth: auth,
         }
     }
 
