@@ -12,11 +12,7 @@ use crate::support::{AuthServer, Scripted, ScriptedServer, PASSWORD, SECRET};
 #[tokio::test]
 async fn duplicate_email_is_email_taken() {
     let server = AuthServer::start().await;
-    server
-        .client()
-        .register("user@example.com", PASSWORD, None)
-        .await
-        .unwrap();
+    server.register_user().await;
     let client = server.client();
 
     let error = client
@@ -72,11 +68,7 @@ async fn invalid_fields_are_validation() {
 #[tokio::test]
 async fn wrong_password_is_invalid_credentials() {
     let server = AuthServer::start().await;
-    server
-        .client()
-        .register("user@example.com", PASSWORD, None)
-        .await
-        .unwrap();
+    server.register_user().await;
     let client = server.client();
 
     let error = client
@@ -93,47 +85,9 @@ async fn wrong_password_is_invalid_credentials() {
 }
 
 #[tokio::test]
-async fn missing_token_is_unauthorized() {
+async fn token_failures_are_unauthorized() {
     let server = AuthServer::start().await;
-
-    let error = server.client().current_user().await.unwrap_err();
-
-    let Error::Unauthorized { detail, code } = &error else {
-        panic!("expected Unauthorized, got {error:?}");
-    };
-    assert_eq!(
-        detail,
-        "Authorization header is missing; send Authorization: Bearer <token>."
-    );
-    assert_eq!(code, "missing_token");
-}
-
-#[tokio::test]
-async fn bad_token_is_unauthorized() {
-    let server = AuthServer::start().await;
-    let client = server.client();
-    client.set_token("not-a-jwt");
-
-    let error = client.current_user().await.unwrap_err();
-
-    let Error::Unauthorized { detail, code } = &error else {
-        panic!("expected Unauthorized, got {error:?}");
-    };
-    assert_eq!(
-        detail,
-        "The token is invalid; log in again to get a new one."
-    );
-    assert_eq!(code, "invalid_token");
-}
-
-#[tokio::test]
-async fn expired_token_is_unauthorized() {
-    let server = AuthServer::start().await;
-    let client = server.client();
-    let registered = client
-        .register("user@example.com", PASSWORD, None)
-        .await
-        .unwrap();
+    let registered = server.register_user().await;
     let now = Utc::now().timestamp();
     let expired = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -147,13 +101,43 @@ async fn expired_token_is_unauthorized() {
         &EncodingKey::from_secret(SECRET.as_bytes()),
     )
     .unwrap();
-    client.set_token(expired);
+    let cases = [
+        (
+            None,
+            "missing_token",
+            "Authorization header is missing; send Authorization: Bearer <token>.",
+        ),
+        (
+            Some("not-a-jwt".to_string()),
+            "invalid_token",
+            "The token is invalid; log in again to get a new one.",
+        ),
+        (
+            Some(expired),
+            "token_expired",
+            "The token has expired; log in again.",
+        ),
+    ];
 
-    let error = client.current_user().await.unwrap_err();
+    for (token, expected_code, expected_detail) in cases {
+        let client = server.client();
+        if let Some(token) = token {
+            client.set_token(token);
+        }
 
-    assert_eq!(error.code(), Some("token_expired"));
-    assert_eq!(error.detail(), Some("The token has expired; log in again."));
-    assert!(matches!(error, Error::Unauthorized { .. }), "{error:?}");
+        let error = client.current_user().await.unwrap_err();
+
+        let Error::Unauthorized { detail, code } = &error else {
+            panic!("expected Unauthorized for {expected_code}, got {error:?}");
+        };
+        assert_eq!(code, expected_code);
+        assert_eq!(detail, expected_detail, "{expected_code}");
+        assert_eq!(
+            error.status(),
+            Some(StatusCode::UNAUTHORIZED),
+            "{expected_code}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -51,11 +51,7 @@ async fn current_user_after_register() {
 #[tokio::test]
 async fn login_stores_new_token() {
     let server = AuthServer::start().await;
-    server
-        .client()
-        .register("user@example.com", PASSWORD, None)
-        .await
-        .unwrap();
+    server.register_user().await;
     let client = server.client();
     assert_eq!(client.token(), None);
 
@@ -68,11 +64,7 @@ async fn login_stores_new_token() {
 #[tokio::test]
 async fn set_token_reuses_saved_token() {
     let server = AuthServer::start().await;
-    let saved = server
-        .client()
-        .register("user@example.com", PASSWORD, None)
-        .await
-        .unwrap();
+    let saved = server.register_user().await;
 
     let client = server.client();
     client.set_token(saved.token.clone());

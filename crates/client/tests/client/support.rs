@@ -1,4 +1,4 @@
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::net::TcpListener;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -6,45 +6,40 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use platform_auth_adapters::testing::TestDatabase;
-use platform_auth_api::{Application, Settings};
-use platform_auth_client::{Backoff, PlatformClient};
+use platform_auth_api::testing::{spawn_server, TestServer};
+use platform_auth_client::{AuthResponse, Backoff, PlatformClient};
 use serde_json::{json, Value};
 
 pub const SECRET: &str = "client-test-secret-0123456789abcdef-0123";
+pub const EMAIL: &str = "user@example.com";
 pub const PASSWORD: &str = "mypassword";
 
 /// A platform-auth server on a random port over a fresh SQLite file.
 pub struct AuthServer {
     pub base_url: String,
-    _database: TestDatabase,
+    _server: TestServer,
 }
 
 impl AuthServer {
     pub async fn start() -> Self {
-        let database = TestDatabase::sqlite();
-        let variables: HashMap<String, String> = [
-            ("PLATFORM_CONFIG_DIR", "/nonexistent-platform-auth-config"),
-            ("PLATFORM_PORT", "0"),
-            ("PLATFORM_JWT_SECRET", SECRET),
-            ("DATABASE_URL", database.url()),
-        ]
-        .into_iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect();
-
-        let settings = Settings::load_from(&variables).expect("test settings are valid");
-        let application = Application::build(&settings).expect("auth server starts");
-        let base_url = format!("http://{}", application.local_addr());
-        tokio::spawn(application.run_until_stopped());
-
+        let server = spawn_server(TestDatabase::sqlite(), SECRET);
         Self {
-            base_url,
-            _database: database,
+            base_url: server.base_url.clone(),
+            _server: server,
         }
     }
 
     pub fn client(&self) -> PlatformClient {
         PlatformClient::new(&self.base_url).expect("base URL is valid")
+    }
+
+    /// Registers `user@example.com` from a client of its own and returns
+    /// the response, leaving every other client without a token.
+    pub async fn register_user(&self) -> AuthResponse {
+        self.client()
+            .register(EMAIL, PASSWORD, None)
+            .await
+            .expect("registration succeeds")
     }
 }
 
