@@ -40,6 +40,11 @@ pub enum AuthError {
 
 impl AuthError {
     /// Returns the stable snake_case `code` of the error body.
+    ///
+    /// ```
+    /// let error = platform_auth_actix::AuthError::MissingToken("Authorization header is missing.");
+    /// assert_eq!(error.code(), "missing_token");
+    /// ```
     pub fn code(&self) -> &'static str {
         match self {
             Self::MissingToken(_) => "missing_token",

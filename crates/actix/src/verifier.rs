@@ -54,6 +54,16 @@ impl TokenVerifier {
     /// # Panics
     /// When `secret` is empty, because anyone can sign tokens with an empty
     /// key.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use actix_web::App;
+    /// use platform_auth_actix::TokenVerifier;
+    ///
+    /// let verifier = TokenVerifier::new("a-secret-of-at-least-32-bytes-0123456789");
+    /// let app = App::new().app_data(verifier);
+    /// ```
     pub fn new(secret: impl Into<String>) -> Self {
         let secret = Secret::new(secret.into());
         assert!(
@@ -67,6 +77,18 @@ impl TokenVerifier {
 
     /// Builds a verifier on any implementation of the domain's
     /// [`TokenIssuer`] port, for example a mock in tests.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use platform_auth_actix::TokenVerifier;
+    /// use platform_auth_adapters::JwtIssuer;
+    /// use platform_auth_domain::Secret;
+    ///
+    /// let secret = Secret::new("a-secret-of-at-least-32-bytes-0123456789".to_string());
+    /// let issuer = JwtIssuer::new(&secret, Duration::from_secs(900)).unwrap();
+    /// let verifier = TokenVerifier::with_issuer(Arc::new(issuer));
+    /// ```
     pub fn with_issuer(tokens: Arc<dyn TokenIssuer>) -> Self {
         Self { tokens }
     }
@@ -78,6 +100,15 @@ impl TokenVerifier {
     /// and [`AuthError::InvalidToken`] for anything else that fails: the
     /// signature, the algorithm, a missing `exp`, or a `sub`, `email` or
     /// `name` claim that is missing or malformed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use platform_auth_actix::{AuthError, TokenVerifier};
+    ///
+    /// let verifier = TokenVerifier::new("a-secret-of-at-least-32-bytes-0123456789");
+    /// assert!(matches!(verifier.verify("a.b.c"), Err(AuthError::InvalidToken(_))));
+    /// ```
     pub fn verify(&self, token: &str) -> Result<AuthenticatedUser, AuthError> {
         let claims = self.tokens.verify(token).map_err(|error| match error {
             TokenError::Expired => AuthError::TokenExpired,

@@ -396,3 +396,9 @@ async fn verifier_in_web_data_is_found() {
 
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[test]
+#[should_panic(expected = "the token verifier's secret is empty")]
+fn empty_secret_is_rejected() {
+    TokenVerifier::new("");
+}

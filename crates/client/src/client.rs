@@ -112,6 +112,11 @@ pub struct PlatformClientBuilder {
 impl PlatformClientBuilder {
     /// Sets the attempts per call, the first one included. Values below 1
     /// count as 1, which turns retries off. Default: 3.
+    ///
+    /// ```
+    /// let builder = platform_auth_client::PlatformClient::builder("http://127.0.0.1:8000")
+    ///     .max_attempts(5);
+    /// ```
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.retry.max_attempts = attempts.max(1);
         self
@@ -119,6 +124,13 @@ impl PlatformClientBuilder {
 
     /// Sets the time one attempt may take, from sending the request to
     /// reading the whole body. Default: 10 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = platform_auth_client::PlatformClient::builder("http://127.0.0.1:8000")
+    ///     .timeout(Duration::from_secs(3));
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -126,6 +138,14 @@ impl PlatformClientBuilder {
 
     /// Sets the waits between retries that have no `Retry-After`.
     /// Default: [`Backoff::default`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use platform_auth_client::{Backoff, PlatformClient};
+    ///
+    /// let builder = PlatformClient::builder("http://127.0.0.1:8000")
+    ///     .backoff(Backoff::new(Duration::from_millis(50), Duration::from_secs(1)));
+    /// ```
     pub fn backoff(mut self, backoff: Backoff) -> Self {
         self.retry.backoff = backoff;
         self
@@ -134,6 +154,13 @@ impl PlatformClientBuilder {
     /// Sets the longest `Retry-After` the client waits out before a retry.
     /// A response asking for a longer wait ends the call with its error.
     /// Default: 30 s.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let builder = platform_auth_client::PlatformClient::builder("http://127.0.0.1:8000")
+    ///     .max_retry_after(Duration::from_secs(5));
+    /// ```
     pub fn max_retry_after(mut self, wait: Duration) -> Self {
         self.retry.max_retry_after = wait;
         self
@@ -141,6 +168,16 @@ impl PlatformClientBuilder {
 
     /// Sends requests through `http` instead of a new `reqwest::Client`, to
     /// share its connection pool or its TLS and proxy settings.
+    ///
+    /// ```
+    /// use platform_auth_client::{reqwest, PlatformClient};
+    ///
+    /// let shared = reqwest::Client::new();
+    /// let client = PlatformClient::builder("http://127.0.0.1:8000")
+    ///     .http_client(shared.clone())
+    ///     .build()
+    ///     .unwrap();
+    /// ```
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -152,6 +189,15 @@ impl PlatformClientBuilder {
     /// [`BuildError::InvalidBaseUrl`] when the base URL does not parse or is
     /// not `http` or `https`, and [`BuildError::Http`] when the HTTP client
     /// cannot be created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = platform_auth_client::PlatformClient::builder("https://auth.example.com/")
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(client.base_url(), "https://auth.example.com");
+    /// ```
     pub fn build(self) -> Result<PlatformClient, BuildError> {
         let base_url = validated_base_url(&self.base_url)?;
         let http = match self.http {
@@ -195,12 +241,26 @@ impl PlatformClient {
     ///
     /// # Errors
     /// As [`PlatformClientBuilder::build`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// assert_eq!(client.token(), None);
+    /// ```
     pub fn new(base_url: impl Into<String>) -> Result<Self, BuildError> {
         Self::builder(base_url).build()
     }
 
     /// Starts a builder for a client of the server at `base_url`, such as
     /// `http://127.0.0.1:8000`.
+    ///
+    /// ```
+    /// let client = platform_auth_client::PlatformClient::builder("http://127.0.0.1:8000")
+    ///     .max_attempts(1)
+    ///     .build()
+    ///     .unwrap();
+    /// ```
     pub fn builder(base_url: impl Into<String>) -> PlatformClientBuilder {
         PlatformClientBuilder {
             base_url: base_url.into(),
@@ -216,6 +276,15 @@ impl PlatformClient {
 
     /// Returns a client that shares this one's connection pool and settings
     /// but has a session of its own, with no token.
+    ///
+    /// ```
+    /// let admin = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// admin.set_token("admin-token");
+    ///
+    /// let member = admin.new_session();
+    /// assert_eq!(member.token(), None);
+    /// assert_eq!(admin.token().as_deref(), Some("admin-token"));
+    /// ```
     #[must_use]
     pub fn new_session(&self) -> Self {
         Self {
@@ -225,11 +294,23 @@ impl PlatformClient {
     }
 
     /// Returns the base URL, without a trailing slash.
+    ///
+    /// ```
+    /// let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000/").unwrap();
+    /// assert_eq!(client.base_url(), "http://127.0.0.1:8000");
+    /// ```
     pub fn base_url(&self) -> &str {
         &self.shared.base_url
     }
 
     /// Returns the access token of this session, if there is one.
+    ///
+    /// ```
+    /// let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// assert_eq!(client.token(), None);
+    /// client.set_token("saved-token");
+    /// assert_eq!(client.token().as_deref(), Some("saved-token"));
+    /// ```
     pub fn token(&self) -> Option<String> {
         self.read_session().access_token.clone()
     }
@@ -237,6 +318,13 @@ impl PlatformClient {
     /// Makes `token` the access token of this session, for example one
     /// saved from an earlier login. A refresh token from an earlier login
     /// is dropped, because it may belong to another session.
+    ///
+    /// ```
+    /// let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// let clone = client.clone();
+    /// client.set_token(std::env::var("PLATFORM_AUTH_TOKEN").unwrap_or_default());
+    /// assert_eq!(clone.token(), client.token());
+    /// ```
     pub fn set_token(&self, token: impl Into<String>) {
         let mut session = self.write_session();
         session.access_token = Some(token.into());
@@ -252,6 +340,18 @@ impl PlatformClient {
     /// [`Error::Validation`] for an invalid email, password or name,
     /// [`Error::EmailTaken`] when the account exists, and the other variants
     /// as for any call.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), platform_auth_client::Error> {
+    /// # let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// let result = client.register("user@example.com", "mypassword", Some("John Doe")).await?;
+    /// println!("User registered with ID: {}", result.user.id);
+    /// assert_eq!(client.token(), Some(result.token));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn register(
         &self,
         email: &str,
@@ -278,6 +378,17 @@ impl PlatformClient {
     /// [`Error::InvalidCredentials`] for a wrong password or an unknown
     /// email, [`Error::RateLimited`] when the server throttles logins, and
     /// the other variants as for any call.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), platform_auth_client::Error> {
+    /// # let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// let result = client.login("user@example.com", "mypassword").await?;
+    /// println!("Logged in as {}", result.user.name);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn login(&self, email: &str, password: &str) -> Result<AuthResponse, Error> {
         let body = json!({ "email": email, "password": password });
 
@@ -294,6 +405,18 @@ impl PlatformClient {
     /// # Errors
     /// [`Error::Unauthorized`] when the token is missing, invalid or
     /// expired, and the other variants as for any call.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), platform_auth_client::Error> {
+    /// # let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// client.set_token(std::env::var("PLATFORM_AUTH_TOKEN").unwrap_or_default());
+    /// let user = client.current_user().await?;
+    /// println!("Authenticated as: {}", user.name);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn current_user(&self) -> Result<User, Error> {
         self.call(Method::GET, "/api/v1/auth/me", None, true).await
     }
@@ -303,6 +426,16 @@ impl PlatformClient {
     /// # Errors
     /// [`Error::Transport`] when the server cannot be reached, and
     /// [`Error::Server`] when it returns an error response.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), platform_auth_client::Error> {
+    /// # let client = platform_auth_client::PlatformClient::new("http://127.0.0.1:8000").unwrap();
+    /// client.health().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn health(&self) -> Result<(), Error> {
         let _: Value = self.call(Method::GET, "/health", None, false).await?;
         Ok(())

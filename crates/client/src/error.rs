@@ -142,6 +142,14 @@ pub struct FieldError {
 impl Error {
     /// Returns the server's `code`, when the error came from a response
     /// that had one.
+    ///
+    /// ```
+    /// let error = platform_auth_client::Error::EmailTaken {
+    ///     detail: "An account with this email already exists.".into(),
+    ///     code: "email_taken".into(),
+    /// };
+    /// assert_eq!(error.code(), Some("email_taken"));
+    /// ```
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::InvalidCredentials { code, .. }
@@ -156,6 +164,14 @@ impl Error {
 
     /// Returns the server's `detail` sentence, when the error came from an
     /// error response.
+    ///
+    /// ```
+    /// let error = platform_auth_client::Error::InvalidCredentials {
+    ///     detail: "Invalid email or password.".into(),
+    ///     code: "invalid_credentials".into(),
+    /// };
+    /// assert_eq!(error.detail(), Some("Invalid email or password."));
+    /// ```
     pub fn detail(&self) -> Option<&str> {
         match self {
             Self::InvalidCredentials { detail, .. }
@@ -169,6 +185,16 @@ impl Error {
     }
 
     /// Returns the response status, when there was a response.
+    ///
+    /// ```
+    /// use platform_auth_client::{reqwest::StatusCode, Error};
+    ///
+    /// let error = Error::Unauthorized {
+    ///     detail: "The token has expired; log in again.".into(),
+    ///     code: "token_expired".into(),
+    /// };
+    /// assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
+    /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Self::InvalidCredentials { .. } | Self::Unauthorized { .. } => {
@@ -183,6 +209,14 @@ impl Error {
     }
 
     /// Returns whether the request timed out.
+    ///
+    /// ```
+    /// let error = platform_auth_client::Error::EmailTaken {
+    ///     detail: "An account with this email already exists.".into(),
+    ///     code: "email_taken".into(),
+    /// };
+    /// assert!(!error.is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Transport(error) if error.is_timeout())
     }

@@ -33,6 +33,14 @@ pub struct Backoff {
 impl Backoff {
     /// Builds a backoff that starts at `initial` and doubles up to `max`.
     /// A `max` below `initial` is raised to `initial`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use platform_auth_client::Backoff;
+    ///
+    /// let backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(1));
+    /// assert_eq!(backoff.ceiling(5), Duration::from_secs(2));
+    /// ```
     pub fn new(initial: Duration, max: Duration) -> Self {
         Self {
             initial,
@@ -41,6 +49,14 @@ impl Backoff {
     }
 
     /// Returns the longest wait before retry `retry`, counting from 1.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use platform_auth_client::Backoff;
+    ///
+    /// let backoff = Backoff::default();
+    /// assert_eq!(backoff.ceiling(2), Duration::from_millis(400));
+    /// ```
     pub fn ceiling(&self, retry: u32) -> Duration {
         let doublings = retry.saturating_sub(1).min(31);
         self.initial
@@ -50,6 +66,14 @@ impl Backoff {
 
     /// Returns the wait before retry `retry`, counting from 1. The wait is
     /// between half the [`ceiling`](Self::ceiling) and the whole of it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use platform_auth_client::Backoff;
+    ///
+    /// let wait = Backoff::default().delay(1);
+    /// assert!(wait >= Duration::from_millis(100) && wait <= Duration::from_millis(200));
+    /// ```
     pub fn delay(&self, retry: u32) -> Duration {
         let ceiling = self.ceiling(retry);
         let half = ceiling / 2;
