@@ -620,6 +620,7 @@ impl Reply {
                 status,
                 detail,
                 code,
+                retry_after: self.retry_after,
             },
         }
     }

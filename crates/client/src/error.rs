@@ -104,6 +104,8 @@ pub enum Error {
         detail: String,
         /// The server's `code`, when the body had one.
         code: Option<String>,
+        /// The `Retry-After` header, when the server sent it in seconds.
+        retry_after: Option<Duration>,
     },
 
     /// The request got no response: the connection failed or timed out.
@@ -205,6 +207,30 @@ impl Error {
             Self::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Self::Server { status, .. } | Self::InvalidResponse { status, .. } => Some(*status),
             Self::Transport(_) => None,
+        }
+    }
+
+    /// Returns the wait the server asked for in `Retry-After`, when it
+    /// sent one in seconds.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use platform_auth_client::{reqwest::StatusCode, Error};
+    ///
+    /// let error = Error::Server {
+    ///     status: StatusCode::SERVICE_UNAVAILABLE,
+    ///     detail: "The server is overloaded; try again later.".into(),
+    ///     code: Some("overloaded".into()),
+    ///     retry_after: Some(Duration::from_secs(2)),
+    /// };
+    /// assert_eq!(error.retry_after(), Some(Duration::from_secs(2)));
+    /// ```
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after, .. } | Self::Server { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
         }
     }
 

@@ -185,6 +185,7 @@ async fn internal_error_is_server_error() {
         status,
         detail,
         code,
+        retry_after,
     } = &error
     else {
         panic!("expected Server, got {error:?}");
@@ -192,6 +193,7 @@ async fn internal_error_is_server_error() {
     assert_eq!(*status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(detail, "internal error");
     assert_eq!(code.as_deref(), Some("internal_error"));
+    assert_eq!(*retry_after, None);
     assert_eq!(server.requests().len(), 1, "a 500 is not retried");
 }
 

@@ -79,6 +79,7 @@ async fn post_is_never_retried() {
         ["POST /api/v1/auth/login", "POST /api/v1/auth/register"]
     );
     assert_eq!(login.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(login.retry_after(), Some(Duration::ZERO));
     assert_eq!(register.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
 }
 
