@@ -7,6 +7,8 @@ pub mod routes;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use settings::Settings;
 pub use startup::Application;

@@ -1,0 +1,197 @@
+use std::collections::VecDeque;
+use std::net::TcpListener;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use platform_auth_adapters::testing::TestDatabase;
+use platform_auth_api::testing::{spawn_server, TestServer};
+use platform_auth_client::{AuthResponse, Backoff, PlatformClient};
+use serde_json::{json, Value};
+
+pub const SECRET: &str = "client-test-secret-0123456789abcdef-0123";
+pub const EMAIL: &str = "user@example.com";
+pub const PASSWORD: &str = "mypassword";
+
+/// A platform-auth server on a random port over a fresh SQLite file.
+pub struct AuthServer {
+    pub base_url: String,
+    _server: TestServer,
+}
+
+impl AuthServer {
+    pub async fn start() -> Self {
+        let server = spawn_server(TestDatabase::sqlite(), SECRET);
+        Self {
+            base_url: server.base_url.clone(),
+            _server: server,
+        }
+    }
+
+    pub fn client(&self) -> PlatformClient {
+        PlatformClient::new(&self.base_url).expect("base URL is valid")
+    }
+
+    /// Registers `user@example.com` from a client of its own and returns
+    /// the response, leaving every other client without a token.
+    pub async fn register_user(&self) -> AuthResponse {
+        self.client()
+            .register(EMAIL, PASSWORD, None)
+            .await
+            .expect("registration succeeds")
+    }
+}
+
+/// One scripted response of a [`ScriptedServer`].
+#[derive(Clone)]
+pub struct Scripted {
+    pub status: u16,
+    pub retry_after: Option<&'static str>,
+    pub body: Body,
+    pub delay: Duration,
+}
+
+#[derive(Clone)]
+pub enum Body {
+    Json(Value),
+    Text(&'static str),
+}
+
+impl Scripted {
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            retry_after: None,
+            body: Body::Json(body),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn text(status: u16, body: &'static str) -> Self {
+        Self {
+            body: Body::Text(body),
+            ..Self::json(status, Value::Null)
+        }
+    }
+
+    pub fn error(status: u16, detail: &str, code: &str) -> Self {
+        Self::json(status, json!({ "detail": detail, "code": code }))
+    }
+
+    pub fn overloaded() -> Self {
+        Self::error(
+            503,
+            "The server is overloaded; try again later.",
+            "overloaded",
+        )
+        .with_retry_after("0")
+    }
+
+    pub fn user() -> Self {
+        Self::json(
+            200,
+            json!({
+                "id": "0b6f7a7e-7c1d-4d0a-9a43-3f2d7f0d6f11",
+                "name": "John Doe",
+                "email": "user@example.com",
+                "created_at": "2025-01-01T00:00:00.000000Z",
+            }),
+        )
+    }
+
+    pub fn with_retry_after(mut self, seconds: &'static str) -> Self {
+        self.retry_after = Some(seconds);
+        self
+    }
+
+    pub fn with_delay(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+/// A loopback HTTP server that sends the next scripted response to each
+/// request, repeating the last one, and records the requests.
+pub struct ScriptedServer {
+    pub base_url: String,
+    state: web::Data<ScriptState>,
+}
+
+struct ScriptState {
+    responses: Mutex<VecDeque<Scripted>>,
+    requests: Mutex<Vec<String>>,
+}
+
+impl ScriptedServer {
+    pub fn start(responses: Vec<Scripted>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port is free");
+        Self::start_on(listener, responses)
+    }
+
+    pub fn start_on(listener: TcpListener, responses: Vec<Scripted>) -> Self {
+        assert!(!responses.is_empty(), "a script needs a response");
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let state = web::Data::new(ScriptState {
+            responses: Mutex::new(responses.into()),
+            requests: Mutex::new(Vec::new()),
+        });
+
+        let app_state = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(app_state.clone())
+                .default_service(web::to(respond))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("scripted server listens")
+        .run();
+        tokio::spawn(server);
+
+        Self { base_url, state }
+    }
+
+    /// Returns each request received so far as `METHOD /path`.
+    pub fn requests(&self) -> Vec<String> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Builds a client of this server that retries quickly.
+    pub fn client(&self, max_attempts: u32) -> PlatformClient {
+        PlatformClient::builder(&self.base_url)
+            .max_attempts(max_attempts)
+            .backoff(Backoff::new(
+                Duration::from_millis(10),
+                Duration::from_millis(50),
+            ))
+            .build()
+            .expect("base URL is valid")
+    }
+}
+
+async fn respond(request: HttpRequest, state: web::Data<ScriptState>) -> HttpResponse {
+    state
+        .requests
+        .lock()
+        .unwrap()
+        .push(format!("{} {}", request.method(), request.path()));
+    let scripted = {
+        let mut responses = state.responses.lock().unwrap();
+        if responses.len() > 1 {
+            responses.pop_front().unwrap()
+        } else {
+            responses[0].clone()
+        }
+    };
+
+    tokio::time::sleep(scripted.delay).await;
+    let mut response = HttpResponse::build(StatusCode::from_u16(scripted.status).unwrap());
+    if let Some(seconds) = scripted.retry_after {
+        response.insert_header(("Retry-After", seconds));
+    }
+    match scripted.body {
+        Body::Json(body) => response.json(body),
+        Body::Text(body) => response.content_type("text/plain").body(body),
+    }
+}
