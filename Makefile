@@ -8,12 +8,13 @@ VENV := .venv
 run:
 	$(CARGO) run --release -p platform-auth-api --bin platform-auth
 
-## test: every test, including the PostgreSQL ones (starts the local cluster if it is down)
-## and the Python compatibility tests against the real binary
+## test: every test, including the PostgreSQL ones (starts the local cluster if it is down),
+## the Python compatibility tests and schemathesis against the real binary
 test: python-env
 	scripts/ensure-postgres.sh
 	$(CARGO) test --workspace --no-fail-fast
 	PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/python
+	scripts/schemathesis.sh
 
 ## python-env: a virtual environment in .venv with the pinned httpx, PyJWT and pytest
 python-env: $(VENV)/.requirements-installed

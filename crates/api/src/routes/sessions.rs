@@ -23,8 +23,17 @@ pub struct RefreshRequest {
 #[derive(Deserialize, ToSchema)]
 pub struct LogoutRequest {
     /// `current` (the default) or `all`.
-    #[schema(value_type = Option<String>, example = "all")]
+    #[schema(value_type = Option<LogoutScopeName>, example = "all")]
     scope: Option<Value>,
+}
+
+/// The values `scope` accepts, for the OpenAPI document.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum LogoutScopeName {
+    Current,
+    All,
 }
 
 #[derive(Deserialize, ToSchema)]
