@@ -276,12 +276,13 @@ fn create_parent_dir(path: &Path) -> anyhow::Result<()> {
     }
 }
 
-/// Applies every pending migration of the pool's backend.
-pub fn run_migrations(pool: &DbPool) -> anyhow::Result<()> {
+/// Applies every pending migration of the pool's backend and returns how
+/// many were applied.
+pub fn run_migrations(pool: &DbPool) -> anyhow::Result<usize> {
     let mut connection = pool
         .get()
         .context("failed to get a connection for migrations")?;
-    match &mut *connection {
+    let applied = match &mut *connection {
         AnyConnection::Postgres(connection) => {
             connection.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))?;
             let applied = connection
@@ -289,24 +290,18 @@ pub fn run_migrations(pool: &DbPool) -> anyhow::Result<()> {
                 .map(|versions| versions.len());
             connection
                 .batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))?;
-            let applied = applied.map_err(|error| anyhow::anyhow!(error))?;
-            tracing::info!(
-                migrations.applied = applied,
-                "database schema is up to date"
-            );
+            applied.map_err(|error| anyhow::anyhow!(error))?
         }
-        AnyConnection::Sqlite(connection) => {
-            let applied = connection
-                .run_pending_migrations(SQLITE_MIGRATIONS)
-                .map_err(|error| anyhow::anyhow!(error))?
-                .len();
-            tracing::info!(
-                migrations.applied = applied,
-                "database schema is up to date"
-            );
-        }
-    }
-    Ok(())
+        AnyConnection::Sqlite(connection) => connection
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map_err(|error| anyhow::anyhow!(error))?
+            .len(),
+    };
+    tracing::info!(
+        migrations.applied = applied,
+        "database schema is up to date"
+    );
+    Ok(applied)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The platform-auth HTTP service: settings, routes and server start-up.
 
+pub mod cli;
 pub mod error;
 pub mod extract;
 pub mod openapi;
