@@ -104,7 +104,7 @@ impl Settings {
         }
 
         let argon2 = argon2_settings(raw)?;
-        let password_policy = password_policy(raw)?;
+        let password_policy = password_policy(raw, &env)?;
 
         Ok(Self {
             env,
@@ -278,7 +278,9 @@ fn argon2_settings(raw: &Config) -> Result<Argon2Settings, SettingsError> {
     Ok(settings)
 }
 
-fn password_policy(raw: &Config) -> Result<PasswordPolicy, SettingsError> {
+/// Builds the password rules. Common passwords are rejected everywhere but
+/// in `dev`, where short memorable test passwords are convenient.
+fn password_policy(raw: &Config, env: &str) -> Result<PasswordPolicy, SettingsError> {
     let min_chars: usize = parse_number(
         raw,
         "password_min_length",
@@ -300,6 +302,7 @@ fn password_policy(raw: &Config) -> Result<PasswordPolicy, SettingsError> {
     Ok(PasswordPolicy {
         min_chars,
         max_chars,
+        reject_common: env != DEV_ENV,
     })
 }
 
@@ -432,6 +435,19 @@ mod tests {
         .unwrap();
 
         assert_eq!(settings.port, 8123);
+    }
+
+    #[test]
+    fn common_passwords_are_rejected_outside_dev() {
+        let dev = load(&[]).unwrap();
+        let production = load(&[
+            ("PLATFORM_ENV", "production"),
+            ("PLATFORM_JWT_SECRET", STRONG),
+        ])
+        .unwrap();
+
+        assert!(!dev.password_policy.reject_common);
+        assert!(production.password_policy.reject_common);
     }
 
     #[test]

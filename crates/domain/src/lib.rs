@@ -6,6 +6,7 @@
 //! crate alone. The ports carry `mockall` mocks behind the `mocks` feature.
 
 pub mod auth;
+pub mod common_passwords;
 pub mod ports;
 pub mod secret;
 pub mod user;
