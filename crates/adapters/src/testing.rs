@@ -17,6 +17,29 @@ pub enum Backend {
     Sqlite,
 }
 
+/// Generates a `postgres` and a `sqlite` test for each test body, a function
+/// that takes a [`Backend`].
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($body:ident),* $(,)?) => {
+        $(
+            mod $body {
+                use $crate::testing::Backend;
+
+                #[test]
+                fn postgres() {
+                    super::$body(Backend::Postgres);
+                }
+
+                #[test]
+                fn sqlite() {
+                    super::$body(Backend::Sqlite);
+                }
+            }
+        )*
+    };
+}
+
 /// A database that exists for one test.
 pub struct TestDatabase {
     url: String,

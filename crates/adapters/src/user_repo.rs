@@ -129,4 +129,14 @@ impl UserRepo for DieselUserRepo {
 
         row.map(UserRow::into_user).transpose()
     }
+
+    fn update_password_hash(&self, id: UserId, password_hash: &PasswordHash) -> anyhow::Result<()> {
+        let mut connection = self.connection()?;
+
+        diesel::update(users::table.find(id.to_string()))
+            .set(users::password_hash.eq(password_hash.expose()))
+            .execute(&mut *connection as &mut AnyConnection)
+            .context("failed to update a password hash")?;
+        Ok(())
+    }
 }

@@ -7,34 +7,15 @@ use std::thread;
 use chrono::{TimeZone, Utc};
 use platform_auth_adapters::db::run_migrations;
 use platform_auth_adapters::testing::{Backend, TestDatabase};
-use platform_auth_adapters::DieselUserRepo;
+use platform_auth_adapters::{on_both_backends, DieselUserRepo};
 use platform_auth_domain::{
     DisplayName, Email, InsertUserError, PasswordHash, User, UserId, UserRepo,
 };
 
-macro_rules! on_both_backends {
-    ($($body:ident),* $(,)?) => {
-        $(
-            mod $body {
-                use super::Backend;
-
-                #[test]
-                fn postgres() {
-                    super::$body(Backend::Postgres);
-                }
-
-                #[test]
-                fn sqlite() {
-                    super::$body(Backend::Sqlite);
-                }
-            }
-        )*
-    };
-}
-
 on_both_backends!(
     inserted_user_reads_back_unchanged,
     credentials_lookup_returns_hash,
+    password_hash_update_replaces_only_that_user,
     lookup_of_unknown_user_is_none,
     email_taken_in_other_case,
     names_may_repeat,
@@ -84,6 +65,27 @@ fn credentials_lookup_returns_hash(backend: Backend) {
 
     assert_eq!(found.user, original);
     assert_eq!(found.password_hash, hash());
+}
+
+fn password_hash_update_replaces_only_that_user(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let repo = repo(&database);
+    let jane = user("jane@example.com", "Jane");
+    let john = user("john@example.com", "John");
+    repo.insert(&jane, &hash()).unwrap();
+    repo.insert(&john, &hash()).unwrap();
+    let upgraded = PasswordHash::new("$argon2id$v=19$m=19456,t=3,p=1$bmV3$bmV3".to_string());
+
+    repo.update_password_hash(jane.id, &upgraded).unwrap();
+
+    let stored = |email: &str| {
+        repo.find_credentials_by_email(&Email::parse(email).unwrap())
+            .unwrap()
+            .expect("user is found")
+            .password_hash
+    };
+    assert_eq!(stored("jane@example.com"), upgraded);
+    assert_eq!(stored("john@example.com"), hash());
 }
 
 fn lookup_of_unknown_user_is_none(backend: Backend) {

@@ -113,12 +113,33 @@ impl AuthService {
         if !self.hasher.verify(password, &credentials.password_hash)? {
             return Err(LoginError::InvalidCredentials);
         }
+        if self.hasher.needs_rehash(&credentials.password_hash) {
+            self.rehash(&credentials.user, password);
+        }
 
         let token = self.tokens.issue(&credentials.user)?;
         Ok(Authenticated {
             user: credentials.user,
             token,
         })
+    }
+
+    /// Replaces a user's hash made at an outdated cost with one at the
+    /// current cost. The login has already succeeded, so a failure here is
+    /// logged and the old hash stays in use.
+    fn rehash(&self, user: &User, password: &Password) {
+        let result = self
+            .hasher
+            .hash(password)
+            .and_then(|hash| self.users.update_password_hash(user.id, &hash));
+        match result {
+            Ok(()) => tracing::info!(user.id = %user.id, "password rehashed at the current cost"),
+            Err(error) => tracing::warn!(
+                user.id = %user.id,
+                error = format!("{error:#}"),
+                "failed to rehash a password; the old hash stays in use"
+            ),
+        }
     }
 
     /// Verifies a bearer token and loads its user from storage, so a token
@@ -287,6 +308,8 @@ mod tests {
             .expect_verify()
             .withf(|password, hash| password.expose() == "mypassword" && hash.expose() == "stored")
             .returning(|_, _| Ok(true));
+        hasher.expect_needs_rehash().returning(|_| false);
+        hasher.expect_hash().never();
         tokens.expect_issue().returning(|_| Ok(issued("jwt")));
 
         let result = service(users, tokens, hasher)
@@ -294,6 +317,77 @@ mod tests {
             .unwrap();
 
         assert_eq!(result.user, sample_user());
+    }
+
+    fn users_with_stored_hash() -> MockUserRepo {
+        let mut users = MockUserRepo::new();
+        users.expect_find_credentials_by_email().returning(|_| {
+            Ok(Some(UserCredentials {
+                user: sample_user(),
+                password_hash: PasswordHash::new("$argon2id$v=19$m=64,t=1,p=1$old".into()),
+            }))
+        });
+        users
+    }
+
+    #[test]
+    fn login_rehashes_outdated_hash() {
+        let mut users = users_with_stored_hash();
+        let mut tokens = MockTokenIssuer::new();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| Ok(true));
+        hasher.expect_needs_rehash().returning(|_| true);
+        hasher
+            .expect_hash()
+            .withf(|password| password.expose() == "mypassword")
+            .times(1)
+            .returning(|_| Ok(PasswordHash::new("$argon2id$new".into())));
+        users
+            .expect_update_password_hash()
+            .withf(|id, hash| *id == sample_user().id && hash.expose() == "$argon2id$new")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        tokens.expect_issue().returning(|_| Ok(issued("jwt")));
+
+        let result =
+            service(users, tokens, hasher).login("user@example.com", &password("mypassword"));
+
+        assert!(result.is_ok());
+    }
+
+    #[test]
+    fn login_survives_failed_rehash() {
+        let mut users = users_with_stored_hash();
+        let mut tokens = MockTokenIssuer::new();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| Ok(true));
+        hasher.expect_needs_rehash().returning(|_| true);
+        hasher
+            .expect_hash()
+            .returning(|_| Ok(PasswordHash::new("$argon2id$new".into())));
+        users
+            .expect_update_password_hash()
+            .returning(|_, _| Err(anyhow::anyhow!("database is read-only")));
+        tokens.expect_issue().returning(|_| Ok(issued("jwt")));
+
+        let result =
+            service(users, tokens, hasher).login("user@example.com", &password("mypassword"));
+
+        assert_eq!(result.unwrap().user, sample_user());
+    }
+
+    #[test]
+    fn login_with_wrong_password_never_rehashes() {
+        let users = users_with_stored_hash();
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().returning(|_, _| Ok(false));
+        hasher.expect_needs_rehash().never();
+        hasher.expect_hash().never();
+
+        let result = service(users, MockTokenIssuer::new(), hasher)
+            .login("user@example.com", &password("wrong-password"));
+
+        assert!(matches!(result, Err(LoginError::InvalidCredentials)));
     }
 
     #[test]

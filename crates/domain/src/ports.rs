@@ -39,6 +39,10 @@ pub trait UserRepo: Send + Sync {
     fn find_credentials_by_email(&self, email: &Email) -> anyhow::Result<Option<UserCredentials>>;
 
     fn find_by_id(&self, id: UserId) -> anyhow::Result<Option<User>>;
+
+    /// Replaces the stored password hash of the user `id`, for example with
+    /// one made at the current hashing cost.
+    fn update_password_hash(&self, id: UserId, password_hash: &PasswordHash) -> anyhow::Result<()>;
 }
 
 /// A signed access token and when it stops being valid.
@@ -93,4 +97,9 @@ pub trait PasswordHasher: Send + Sync {
     /// that matches no password, so that a login for an unknown email takes
     /// as long as one with a wrong password.
     fn verify_dummy(&self, password: &Password);
+
+    /// Returns whether `hash` was made with another algorithm or weaker
+    /// parameters than new hashes get, so that it should be replaced. Cheap:
+    /// it only parses the hash.
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool;
 }
