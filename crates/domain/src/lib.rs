@@ -7,12 +7,16 @@
 
 pub mod auth;
 pub mod common_passwords;
+pub mod limits;
+pub mod lockout;
 pub mod ports;
 pub mod secret;
 pub mod user;
 pub mod values;
 
 pub use auth::{AuthService, Authenticated, CurrentUserError, LoginError, RegisterError};
+pub use limits::{AbuseLimits, FailureRecord, LimitStore, RateLimit, RateLimitError, RateLimiter};
+pub use lockout::{AccountLockout, LockoutError, LockoutPolicy};
 pub use ports::{
     InsertUserError, IssuedToken, PasswordHasher, TokenClaims, TokenError, TokenIssuer,
     UserCredentials, UserRepo,
