@@ -1,7 +1,10 @@
 //! The platform-auth HTTP service: settings, routes and server start-up.
 
+pub mod client_ip;
 pub mod error;
 pub mod extract;
+pub mod hash_gate;
+pub mod limits;
 pub mod routes;
 pub mod settings;
 pub mod startup;

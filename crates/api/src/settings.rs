@@ -12,6 +12,10 @@ use config::{Config, Environment, File, FileFormat};
 use platform_auth_adapters::{Argon2Settings, Database, PoolSettings};
 use platform_auth_domain::{PasswordPolicy, Secret};
 
+mod limits;
+
+pub use limits::LimitSettings;
+
 const BUILT_IN_DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// The development environment name, where an insecure secret is tolerated.
@@ -39,6 +43,7 @@ pub struct Settings {
     pub pool: PoolSettings,
     pub argon2: Argon2Settings,
     pub password_policy: PasswordPolicy,
+    pub limits: LimitSettings,
     /// Warnings to log once logging is up, for example about the
     /// development secret.
     pub warnings: Vec<String>,
@@ -105,6 +110,7 @@ impl Settings {
 
         let argon2 = argon2_settings(raw)?;
         let password_policy = password_policy(raw, &env)?;
+        let limits = limits::limit_settings(raw)?;
 
         Ok(Self {
             env,
@@ -119,6 +125,7 @@ impl Settings {
             },
             argon2,
             password_policy,
+            limits,
             warnings,
         })
     }
@@ -310,7 +317,7 @@ fn password_policy(raw: &Config, env: &str) -> Result<PasswordPolicy, SettingsEr
 mod tests {
     use super::*;
 
-    fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    pub(super) fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let mut variables: HashMap<String, String> = pairs
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
@@ -322,7 +329,7 @@ mod tests {
         Settings::load_from(&variables)
     }
 
-    const STRONG: &str = "0123456789abcdef0123456789abcdef";
+    pub(super) const STRONG: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn defaults_apply_in_dev() {

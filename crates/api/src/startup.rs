@@ -9,9 +9,10 @@ use actix_web::middleware::Logger;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use platform_auth_adapters::{Argon2Hasher, DieselUserRepo, JwtIssuer};
-use platform_auth_domain::AuthService;
+use platform_auth_domain::{AbuseLimits, AuthService};
 
 use crate::extract::json_config;
+use crate::limits::{purge_expired_counters, LimitState};
 use crate::routes::auth::{self, AuthState};
 use crate::routes::{health, not_found, single_method_resource};
 use crate::settings::Settings;
@@ -20,6 +21,7 @@ use crate::settings::Settings;
 pub struct Application {
     server: Server,
     local_addr: SocketAddr,
+    abuse_limits: AbuseLimits,
 }
 
 impl Application {
@@ -27,6 +29,8 @@ impl Application {
     /// listening socket. Blocks while it connects and migrates.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let pool = settings.database.open(&settings.pool)?;
+        let limits = web::Data::new(LimitState::new(&settings.limits, pool.clone()));
+        let proxies = web::Data::new(settings.limits.proxies.clone());
         let users = Arc::new(DieselUserRepo::new(pool));
         let tokens = Arc::new(JwtIssuer::new(&settings.jwt_secret, settings.jwt_ttl)?);
         let hasher = Arc::new(Argon2Hasher::new(settings.argon2)?);
@@ -43,19 +47,26 @@ impl Application {
             )
         })?;
         let local_addr = listener.local_addr()?;
+        let abuse_limits = limits.limits.clone();
 
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(request_logger())
                 .app_data(json_config())
                 .app_data(state.clone())
+                .app_data(limits.clone())
+                .app_data(proxies.clone())
                 .configure(routes)
                 .default_service(web::to(not_found))
         })
         .listen(listener)?
         .run();
 
-        Ok(Self { server, local_addr })
+        Ok(Self {
+            server,
+            local_addr,
+            abuse_limits,
+        })
     }
 
     /// Returns the address actually bound, which includes the chosen port
@@ -64,8 +75,14 @@ impl Application {
         self.local_addr
     }
 
+    /// Serves until the server stops, deleting expired limit counters
+    /// meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let purge = purge_expired_counters(self.abuse_limits);
+        tokio::select! {
+            result = self.server => result,
+            () = purge => Ok(()),
+        }
     }
 }
 

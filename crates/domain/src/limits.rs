@@ -80,6 +80,10 @@ pub enum RateLimitError {
 
 /// Limits the requests of each client to one route, for example logins per
 /// client address.
+///
+/// NOTE: windows are fixed, so a client can get up to twice the limit
+/// through in a short burst that spans the end of one window and the start
+/// of the next.
 #[derive(Clone)]
 pub struct RateLimiter {
     store: Arc<dyn LimitStore>,

@@ -2,14 +2,16 @@
 
 use actix_web::{web, HttpResponse};
 use platform_auth_domain::{
-    AuthService, CurrentUserError, DisplayName, Email, FieldError, LoginError, Password,
-    PasswordPolicy, RegisterError,
+    AuthService, CurrentUserError, DisplayName, Email, FieldError, LockoutError, LoginError,
+    Password, PasswordPolicy, RegisterError,
 };
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::client_ip::ClientAddress;
 use crate::error::ApiError;
 use crate::extract::{optional_string, required_string, BearerToken};
+use crate::limits::{check_client_limit, LimitState};
 use crate::routes::{AuthBody, UserBody};
 
 /// State shared by the handlers.
@@ -102,19 +104,24 @@ impl LoginRequest {
 
 pub async fn register(
     state: web::Data<AuthState>,
+    limits: web::Data<LimitState>,
+    client: ClientAddress,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let registration = body.validate(&state.password_policy)?;
+    check_client_limit(&limits.limits.register_per_client, client).await?;
     let service = state.service.clone();
 
-    let result = web::block(move || {
-        service.register(
-            registration.email,
-            &registration.password,
-            registration.name,
-        )
-    })
-    .await?;
+    let result = limits
+        .hash_gate
+        .run(move || {
+            service.register(
+                registration.email,
+                &registration.password,
+                registration.name,
+            )
+        })
+        .await?;
 
     match result {
         Ok(authenticated) => {
@@ -126,25 +133,39 @@ pub async fn register(
     }
 }
 
+/// Logs a user in. Per-client limits apply first, then the hash gate, then
+/// the account lockout, which is checked just before the password so that
+/// as few attempts as possible pass it together.
 pub async fn login(
     state: web::Data<AuthState>,
+    limits: web::Data<LimitState>,
+    client: ClientAddress,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (email, password) = body.validate(&state.password_policy)?;
+    check_client_limit(&limits.limits.login_per_client, client).await?;
     let service = state.service.clone();
+    let lockout = limits.limits.lockout.clone();
 
-    let result = web::block(move || service.login(&email, &password)).await?;
+    let result = limits
+        .hash_gate
+        .run(move || lockout.guard(&email, || service.login(&email, &password)))
+        .await?;
 
     match result {
         Ok(authenticated) => {
             tracing::info!(user.id = %authenticated.user.id, "user logged in");
             Ok(HttpResponse::Ok().json(AuthBody::from(authenticated)))
         }
-        Err(LoginError::InvalidCredentials) => {
+        Err(LockoutError::Locked { retry_after }) => {
+            tracing::info!("login rejected: account locked after failed logins");
+            Err(ApiError::AccountLocked { retry_after })
+        }
+        Err(LockoutError::Login(LoginError::InvalidCredentials)) => {
             tracing::info!("login rejected: invalid credentials");
             Err(ApiError::InvalidCredentials)
         }
-        Err(LoginError::Unexpected(error)) => Err(ApiError::Internal(error)),
+        Err(LockoutError::Login(LoginError::Unexpected(error))) => Err(ApiError::Internal(error)),
     }
 }
 

@@ -5,6 +5,9 @@ mod support;
 
 mod auth_header;
 mod body;
+mod client_limits;
+mod flood;
+mod lockout;
 mod login;
 mod me;
 mod register;

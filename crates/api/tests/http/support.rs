@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use platform_auth_adapters::testing::Backend;
 use platform_auth_adapters::testing::TestDatabase;
@@ -34,7 +35,8 @@ macro_rules! on_both_backends {
 pub struct TestApp {
     pub base_url: String,
     pub client: reqwest::Client,
-    pub database: TestDatabase,
+    /// Shared with every instance started on the same database.
+    pub database: Arc<TestDatabase>,
 }
 
 /// Starts the application on a random port over a fresh database.
@@ -45,12 +47,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the application with extra environment variables on top of the
 /// test defaults.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
-    let database = TestDatabase::create(backend);
+    start_instance(Arc::new(TestDatabase::create(backend)), extra)
+}
+
+/// Starts another instance of the application on the database of `app`, as
+/// several servers behind one load balancer share one database.
+pub async fn spawn_instance_of(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    start_instance(app.database.clone(), extra)
+}
+
+/// Starts the application on `database`. The per-client limits are raised
+/// far above what any test sends unless `extra` sets them, so only the
+/// tests of those limits meet them.
+fn start_instance(database: Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestApp {
     let mut variables: HashMap<String, String> = [
         ("PLATFORM_CONFIG_DIR", "/nonexistent-platform-auth-config"),
         ("PLATFORM_PORT", "0"),
         ("PLATFORM_JWT_SECRET", SECRET),
         ("DATABASE_URL", database.url()),
+        ("PLATFORM_LOGIN_LIMIT_PER_CLIENT", "1000000"),
+        ("PLATFORM_REGISTER_LIMIT_PER_CLIENT", "1000000"),
     ]
     .into_iter()
     .map(|(key, value)| (key.to_string(), value.to_string()))
@@ -137,3 +153,10 @@ pub async fn status_and_json(response: Response) -> (StatusCode, Value) {
 pub fn error_body(detail: &str, code: &str) -> Value {
     json!({ "detail": detail, "code": code })
 }
+
+/// Argon2 settings that hash in about a millisecond, for tests that send
+/// many logins. They are valid settings, not a mock.
+pub const CHEAP_HASHING: [(&str, &str); 2] = [
+    ("PLATFORM_ARGON2_MEMORY_KIB", "1024"),
+    ("PLATFORM_ARGON2_ITERATIONS", "1"),
+];
