@@ -1,5 +1,5 @@
 //! A login flood against one instance. Timing depends on the machine, so
-//! this test checks only what holds under any load: every response is a
+//! this test checks only what is true under any load: every response is a
 //! success or a 503 with `Retry-After`, and `/me` answers mid-flood.
 //! `make flood` measures memory and latency against the release binary.
 

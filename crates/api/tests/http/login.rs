@@ -76,8 +76,8 @@ async fn login_rejects_unknown_email_alike(backend: Backend) {
     }
 }
 
-/// An account registered by an instance with a cheap argon2 cost logs in on
-/// an instance with the default cost, which stores a new hash at its cost.
+/// Registers an account on an instance with a cheap argon2 cost and logs in
+/// on one with the default cost, which must store a new hash at its cost.
 async fn login_upgrades_weaker_hash(backend: Backend) {
     let cheap = spawn_app_with(backend, &CHEAP_HASHING).await;
     let current = spawn_instance_of(&cheap, &[]).await;

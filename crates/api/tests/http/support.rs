@@ -154,8 +154,8 @@ pub fn error_body(detail: &str, code: &str) -> Value {
     json!({ "detail": detail, "code": code })
 }
 
-/// Argon2 settings that hash in about a millisecond, for tests that send
-/// many logins. They are valid settings, not a mock.
+/// Argon2 settings far cheaper than the defaults, for tests that send many
+/// logins. They are valid settings, not a mock.
 pub const CHEAP_HASHING: [(&str, &str); 2] = [
     ("PLATFORM_ARGON2_MEMORY_KIB", "1024"),
     ("PLATFORM_ARGON2_ITERATIONS", "1"),
