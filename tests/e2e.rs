@@ -49,13 +49,16 @@ impl Server {
     /// Starts the binary in `workdir` with a database file there, on a
     /// port the kernel picks, and waits for its "listening on" line.
     fn start(workdir: &Path) -> Self {
-        let mut child = Command::new(binary())
-            .current_dir(workdir)
-            .env_clear()
+        Self::start_with(workdir, &[], &[])
+    }
+
+    /// Starts the binary as [`Server::start`] does, with command-line
+    /// arguments and extra environment variables.
+    fn start_with(workdir: &Path, args: &[&str], variables: &[(&str, &str)]) -> Self {
+        let mut child = command(workdir)
+            .args(args)
+            .envs(variables.iter().copied())
             .env("PLATFORM_PORT", "0")
-            .env("PLATFORM_JWT_SECRET", SECRET)
-            .env("DATABASE_URL", workdir.join("auth.db"))
-            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -81,6 +84,19 @@ impl Server {
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+}
+
+/// Builds a command that runs the binary in `workdir` on the database file
+/// there, with no environment but the settings it needs.
+fn command(workdir: &Path) -> Command {
+    let mut command = Command::new(binary());
+    command
+        .current_dir(workdir)
+        .env_clear()
+        .env("PLATFORM_JWT_SECRET", SECRET)
+        .env("DATABASE_URL", workdir.join("auth.db"))
+        .env("RUST_LOG", "info");
+    command
 }
 
 impl Drop for Server {
@@ -153,4 +169,69 @@ fn production_without_secret_refuses_to_start() {
         "{stderr}"
     );
     assert!(!workdir.path().join("data").exists(), "nothing was created");
+}
+
+#[test]
+fn serve_command_starts_server() {
+    let workdir = tempfile::tempdir().unwrap();
+
+    let server = Server::start_with(workdir.path(), &["serve"], &[]);
+
+    let response = Client::new().get(server.url("/health")).send().unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[test]
+fn unlock_command_lifts_lock() {
+    let workdir = tempfile::tempdir().unwrap();
+    let client = Client::new();
+    let server = Server::start_with(workdir.path(), &[], &[("PLATFORM_LOCKOUT_THRESHOLD", "2")]);
+    let login_url = server.url("/api/v1/auth/login");
+    let credentials = json!({ "email": "user@example.com", "password": "mypassword" });
+    let wrong = json!({ "email": "user@example.com", "password": "wrong-password" });
+    post(&client, &server.url("/api/v1/auth/register"), &credentials);
+    for _ in 0..2 {
+        assert_eq!(
+            post(&client, &login_url, &wrong).0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let (status, body) = post(&client, &login_url, &credentials);
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["code"], "account_locked");
+
+    let unlocked = command(workdir.path())
+        .args(["unlock", "User@Example.com"])
+        .output()
+        .expect("binary runs");
+    let again = command(workdir.path())
+        .args(["unlock", "user@example.com"])
+        .output()
+        .expect("binary runs");
+
+    assert_eq!(unlocked.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&unlocked.stdout),
+        "Cleared the failed logins of User@Example.com; it can log in again.\n"
+    );
+    assert_eq!(again.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout),
+        "No failed logins are recorded for user@example.com; nothing to clear.\n"
+    );
+    assert_eq!(post(&client, &login_url, &credentials).0, StatusCode::OK);
+}
+
+#[test]
+fn unlock_command_requires_email() {
+    let workdir = tempfile::tempdir().unwrap();
+
+    let output = command(workdir.path())
+        .arg("unlock")
+        .output()
+        .expect("binary runs");
+
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("<EMAIL>"), "{stderr}");
 }
