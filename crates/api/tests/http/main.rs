@@ -7,6 +7,7 @@ mod auth_header;
 mod body;
 mod client_limits;
 mod flood;
+mod fuzz;
 mod lockout;
 mod login;
 mod me;
