@@ -102,6 +102,27 @@ impl PasswordHasher for Argon2Hasher {
         // The result is always false; only the time spent matters.
         let _ = self.verify_phc(password, &self.dummy_hash);
     }
+
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool {
+        // A hash that does not parse cannot have verified, so there is
+        // nothing to upgrade.
+        let Ok(parsed) = password_hash::PasswordHash::new(hash.expose()) else {
+            return false;
+        };
+        if parsed.algorithm != Algorithm::Argon2id.ident()
+            || parsed.version != Some(Version::V0x13.into())
+        {
+            return true;
+        }
+        let Ok(stored) = Params::try_from(&parsed) else {
+            return true;
+        };
+
+        let current = self.argon2.params();
+        stored.m_cost() < current.m_cost()
+            || stored.t_cost() < current.t_cost()
+            || stored.p_cost() < current.p_cost()
+    }
 }
 
 #[cfg(test)]
@@ -170,6 +191,50 @@ mod tests {
         );
 
         assert!(result.is_err());
+    }
+
+    #[test]
+    fn weaker_hash_needs_rehash() {
+        let current = Argon2Hasher::new(Argon2Settings {
+            memory_kib: 128,
+            iterations: 2,
+            parallelism: 1,
+        })
+        .unwrap();
+        let weaker_memory = cheap().hash(&password("mypassword")).unwrap();
+        let fewer_iterations = Argon2Hasher::new(Argon2Settings {
+            memory_kib: 128,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
+        .hash(&password("mypassword"))
+        .unwrap();
+        let argon2i = PasswordHash::new(
+            "$argon2i$v=19$m=128,t=2,p=1$c2FsdHNhbHQ$X4uZQRqwQ6TtkQ8EFr6xdA".to_string(),
+        );
+
+        assert!(current.needs_rehash(&weaker_memory));
+        assert!(current.needs_rehash(&fewer_iterations));
+        assert!(current.needs_rehash(&argon2i));
+    }
+
+    #[test]
+    fn current_or_stronger_hash_is_kept() {
+        let current = cheap();
+        let same = current.hash(&password("mypassword")).unwrap();
+        let stronger = Argon2Hasher::new(Argon2Settings {
+            memory_kib: 256,
+            iterations: 3,
+            parallelism: 1,
+        })
+        .unwrap()
+        .hash(&password("mypassword"))
+        .unwrap();
+
+        assert!(!current.needs_rehash(&same));
+        assert!(!current.needs_rehash(&stronger));
+        assert!(!current.needs_rehash(&PasswordHash::new("not-a-hash".into())));
     }
 
     #[test]

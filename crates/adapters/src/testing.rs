@@ -76,8 +76,12 @@ impl TestDatabase {
         let (server, _) = admin_url
             .rsplit_once('/')
             .expect("the admin URL names a database");
+        // Without TLS, libpq leaves OpenSSL alone. With it, OpenSSL's
+        // clean-up at process exit races with pool threads of servers that
+        // tests leave running, which intermittently crashed the test binary
+        // after every test had passed.
         Self {
-            url: format!("{server}/{name}"),
+            url: format!("{server}/{name}?sslmode=disable"),
             cleanup: Cleanup::Postgres { admin_url, name },
         }
     }

@@ -15,6 +15,7 @@ use platform_auth_domain::{
 on_both_backends!(
     inserted_user_reads_back_unchanged,
     credentials_lookup_returns_hash,
+    password_hash_update_replaces_only_that_user,
     lookup_of_unknown_user_is_none,
     email_taken_in_other_case,
     names_may_repeat,
@@ -67,6 +68,27 @@ fn credentials_lookup_returns_hash(backend: Backend) {
 
     assert_eq!(found.user, original);
     assert_eq!(found.password_hash, hash());
+}
+
+fn password_hash_update_replaces_only_that_user(backend: Backend) {
+    let database = TestDatabase::create(backend);
+    let repo = repo(&database);
+    let jane = user("jane@example.com", "Jane");
+    let john = user("john@example.com", "John");
+    repo.insert(&jane, &hash()).unwrap();
+    repo.insert(&john, &hash()).unwrap();
+    let upgraded = PasswordHash::new("$argon2id$v=19$m=19456,t=3,p=1$bmV3$bmV3".to_string());
+
+    repo.update_password_hash(jane.id, &upgraded).unwrap();
+
+    let stored = |email: &str| {
+        repo.find_credentials_by_email(&Email::parse(email).unwrap())
+            .unwrap()
+            .expect("user is found")
+            .password_hash
+    };
+    assert_eq!(stored("jane@example.com"), upgraded);
+    assert_eq!(stored("john@example.com"), hash());
 }
 
 fn lookup_of_unknown_user_is_none(backend: Backend) {

@@ -40,6 +40,12 @@ pub enum Command {
     },
     /// Print a new random 256-bit signing secret, hex-encoded.
     GenSecret,
+    /// Clear the failed logins of an account, which lifts its lock at once
+    /// (the same as `users unlock`).
+    Unlock {
+        /// The account's email address, in any case.
+        email: String,
+    },
     /// Manage users.
     Users {
         #[command(subcommand)]
@@ -86,6 +92,11 @@ pub enum UsersCommand {
         user: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Clear the failed logins of an account, which lifts its lock at once.
+    Unlock {
+        /// The account's email address, in any case.
+        email: String,
     },
     /// Delete a user and their sessions; their audit events stay.
     Delete {
@@ -156,6 +167,9 @@ pub fn run_users_command(admin: &UserAdmin, command: &UsersCommand) -> anyhow::R
             let record = admin.enable(user)?;
             changed(&record, *json, "Enabled", ".")
         }
+        UsersCommand::Unlock { .. } => {
+            anyhow::bail!("users unlock runs through unlock_output, not the user admin")
+        }
         UsersCommand::Delete { user, yes, json } => {
             anyhow::ensure!(
                 *yes,
@@ -166,6 +180,16 @@ pub fn run_users_command(admin: &UserAdmin, command: &UsersCommand) -> anyhow::R
         }
     };
     Ok(output)
+}
+
+/// Clears the failed logins of `email` and returns what to print.
+pub fn unlock_output(settings: &Settings, email: &str) -> anyhow::Result<String> {
+    let cleared = crate::limits::unlock_account(settings, email)?;
+    Ok(if cleared {
+        format!("Cleared the failed logins of {email}; it can log in again.")
+    } else {
+        format!("No failed logins are recorded for {email}; nothing to clear.")
+    })
 }
 
 /// Returns the audit trail as text lines or JSON.
@@ -236,7 +260,11 @@ fn changed(record: &UserRecord, json: bool, verb: &str, tail: &str) -> String {
     if json {
         pretty(&record_json(record))
     } else {
-        format!("{verb} {} ({}){tail}", record.user.id, record.user.email.as_str())
+        format!(
+            "{verb} {} ({}){tail}",
+            record.user.id,
+            record.user.email.as_str()
+        )
     }
 }
 

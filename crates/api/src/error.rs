@@ -2,6 +2,8 @@
 //! `{"detail": "<sentence>", "code": "<snake_case>"}`, plus `errors` with
 //! one entry per invalid field on 422.
 
+use std::time::Duration;
+
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -63,6 +65,12 @@ pub enum ApiError {
     NotFound,
     #[error("Method not allowed; this route accepts {0}.")]
     MethodNotAllowed(&'static str),
+    #[error("Too many requests from this client; retry after {} seconds.", retry_after.as_secs())]
+    RateLimited { retry_after: Duration },
+    #[error("Too many failed logins for this account; retry after {} seconds.", retry_after.as_secs())]
+    AccountLocked { retry_after: Duration },
+    #[error("The server is busy; retry after {} seconds.", retry_after.as_secs())]
+    Overloaded { retry_after: Duration },
     /// Logged with its cause chain; the client sees only "internal error".
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -95,6 +103,9 @@ impl ApiError {
             Self::SessionNotFound => "session_not_found",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed(_) => "method_not_allowed",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::AccountLocked { .. } => "account_locked",
+            Self::Overloaded { .. } => "overloaded",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -109,6 +120,16 @@ impl ApiError {
                     self.to_string().replace('"', "'")
                 ))
             }
+            _ => None,
+        }
+    }
+
+    /// Returns the wait that a `Retry-After` header announces, if any.
+    fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after }
+            | Self::AccountLocked { retry_after }
+            | Self::Overloaded { retry_after } => Some(*retry_after),
             _ => None,
         }
     }
@@ -184,6 +205,8 @@ impl ResponseError for ApiError {
             Self::EmailTaken => StatusCode::CONFLICT,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RateLimited { .. } | Self::AccountLocked { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -221,6 +244,9 @@ impl ResponseError for ApiError {
         }
         if let Self::MethodNotAllowed(allowed) = self {
             response.insert_header((header::ALLOW, *allowed));
+        }
+        if let Some(retry_after) = self.retry_after() {
+            response.insert_header((header::RETRY_AFTER, retry_after.as_secs().max(1)));
         }
         response.json(body)
     }

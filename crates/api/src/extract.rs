@@ -11,6 +11,7 @@ use platform_auth_domain::{ClientInfo, FieldError, Secret};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::client_ip::ClientAddress;
 use crate::error::ApiError;
 
 /// The largest request body accepted. The auth routes take three short
@@ -105,14 +106,15 @@ fn has_body(request: &HttpRequest) -> bool {
         .is_some_and(|length| length.trim() != "0")
 }
 
-/// The client's user agent and address, recorded on its sessions.
+/// The client's user agent and address, as trusted proxies forward it,
+/// recorded on its sessions.
 pub fn client_info(request: &HttpRequest) -> ClientInfo {
     let user_agent = request
         .headers()
         .get(header::USER_AGENT)
         .and_then(|value| value.to_str().ok());
-    let ip = request.peer_addr().map(|address| address.ip().to_string());
-    ClientInfo::new(user_agent, ip)
+    let ip = ClientAddress::of(request).0.to_string();
+    ClientInfo::new(user_agent, Some(ip))
 }
 
 /// The token of an `Authorization: Bearer <token>` header. The scheme is

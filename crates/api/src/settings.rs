@@ -12,6 +12,10 @@ use config::{Config, Environment, File, FileFormat};
 use platform_auth_adapters::{Argon2Settings, Database, PoolSettings};
 use platform_auth_domain::{PasswordPolicy, Secret, SessionPolicy};
 
+mod limits;
+
+pub use limits::LimitSettings;
+
 const BUILT_IN_DEFAULTS: &str = include_str!("../../../config/default.toml");
 
 /// The development environment name, where an insecure secret is tolerated.
@@ -50,6 +54,7 @@ pub struct Settings {
     pub pool: PoolSettings,
     pub argon2: Argon2Settings,
     pub password_policy: PasswordPolicy,
+    pub limits: LimitSettings,
     /// Warnings to log once logging is up, for example about the
     /// development secret.
     pub warnings: Vec<String>,
@@ -141,7 +146,8 @@ impl Settings {
         }
 
         let argon2 = argon2_settings(raw)?;
-        let password_policy = password_policy(raw)?;
+        let password_policy = password_policy(raw, &env)?;
+        let limits = limits::limit_settings(raw)?;
         let metrics_addr = optional_string(raw, "metrics_addr");
         if let Some(address) = &metrics_addr {
             address.parse::<std::net::SocketAddr>().map_err(|_| {
@@ -169,6 +175,7 @@ impl Settings {
             },
             argon2,
             password_policy,
+            limits,
             warnings,
         })
     }
@@ -331,7 +338,9 @@ fn argon2_settings(raw: &Config) -> Result<Argon2Settings, SettingsError> {
     Ok(settings)
 }
 
-fn password_policy(raw: &Config) -> Result<PasswordPolicy, SettingsError> {
+/// Builds the password rules. Common passwords are rejected everywhere but
+/// in `dev`, where short memorable test passwords are convenient.
+fn password_policy(raw: &Config, env: &str) -> Result<PasswordPolicy, SettingsError> {
     let min_chars: usize = parse_number(
         raw,
         "password_min_length",
@@ -353,6 +362,7 @@ fn password_policy(raw: &Config) -> Result<PasswordPolicy, SettingsError> {
     Ok(PasswordPolicy {
         min_chars,
         max_chars,
+        reject_common: env != DEV_ENV,
     })
 }
 
@@ -360,7 +370,7 @@ fn password_policy(raw: &Config) -> Result<PasswordPolicy, SettingsError> {
 mod tests {
     use super::*;
 
-    fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    pub(super) fn load(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let mut variables: HashMap<String, String> = pairs
             .iter()
             .map(|(key, value)| (key.to_string(), value.to_string()))
@@ -372,7 +382,7 @@ mod tests {
         Settings::load_from(&variables)
     }
 
-    const STRONG: &str = "0123456789abcdef0123456789abcdef";
+    pub(super) const STRONG: &str = "0123456789abcdef0123456789abcdef";
 
     #[test]
     fn defaults_apply_in_dev() {
@@ -518,6 +528,19 @@ mod tests {
         .unwrap();
 
         assert_eq!(settings.port, 8123);
+    }
+
+    #[test]
+    fn common_passwords_are_rejected_outside_dev() {
+        let dev = load(&[]).unwrap();
+        let production = load(&[
+            ("PLATFORM_ENV", "production"),
+            ("PLATFORM_JWT_SECRET", STRONG),
+        ])
+        .unwrap();
+
+        assert!(!dev.password_policy.reject_common);
+        assert!(production.password_policy.reject_common);
     }
 
     #[test]

@@ -12,10 +12,11 @@ use anyhow::Context;
 use platform_auth_adapters::{
     Argon2Hasher, DieselAuditLog, DieselSessionRepo, DieselUserRepo, HmacRefreshTokens, JwtIssuer,
 };
-use platform_auth_domain::{AuthService, Ports};
+use platform_auth_domain::{AbuseLimits, AuthService, Ports};
 use tokio::task::JoinHandle;
 
 use crate::extract::json_config;
+use crate::limits::{purge_expired_counters, LimitState};
 use crate::openapi;
 use crate::routes::ops::{self, OpsState};
 use crate::routes::{auth, not_found, sessions, single_method_resource, AuthState};
@@ -28,6 +29,7 @@ pub struct Application {
     local_addr: SocketAddr,
     admin: Option<(Server, SocketAddr)>,
     pruner: JoinHandle<()>,
+    abuse_limits: AbuseLimits,
 }
 
 impl Application {
@@ -35,6 +37,9 @@ impl Application {
     /// listening socket. Blocks while it connects and migrates.
     pub fn build(settings: &Settings) -> anyhow::Result<Self> {
         let pool = settings.database.open(&settings.pool)?;
+        let limits = web::Data::new(LimitState::new(&settings.limits, pool.clone()));
+        let proxies = web::Data::new(settings.limits.proxies.clone());
+        let abuse_limits = limits.limits.clone();
         let ops_state = web::Data::new(OpsState {
             pool: pool.clone(),
             metrics: metrics_handle(),
@@ -76,6 +81,8 @@ impl Application {
                 .app_data(json_config())
                 .app_data(state.clone())
                 .app_data(main_ops.clone())
+                .app_data(limits.clone())
+                .app_data(proxies.clone())
                 .configure(routes)
                 .configure(|config| {
                     if serve_metrics {
@@ -93,6 +100,7 @@ impl Application {
             local_addr,
             admin,
             pruner,
+            abuse_limits,
         })
     }
 
@@ -108,13 +116,21 @@ impl Application {
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting connections and
-    /// lets in-flight requests finish within the shutdown timeout.
+    /// lets in-flight requests finish within the shutdown timeout. Expired
+    /// limit counters are deleted meanwhile.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let result = match self.admin {
-            Some((admin, _)) => futures_util::future::try_join(self.server, admin)
-                .await
-                .map(|_| ()),
-            None => self.server.await,
+        let servers = async {
+            match self.admin {
+                Some((admin, _)) => futures_util::future::try_join(self.server, admin)
+                    .await
+                    .map(|_| ()),
+                None => self.server.await,
+            }
+        };
+        let purge = purge_expired_counters(self.abuse_limits);
+        let result = tokio::select! {
+            result = servers => result,
+            () = purge => Ok(()),
         };
         self.pruner.abort();
         result

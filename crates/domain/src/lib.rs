@@ -9,6 +9,9 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod common_passwords;
+pub mod limits;
+pub mod lockout;
 pub mod ports;
 pub mod secret;
 pub mod session;
@@ -21,6 +24,8 @@ pub use auth::{
     AuthService, Authenticated, ChangePasswordError, CurrentUserError, EndSessionError, LoginError,
     LogoutError, LogoutScope, Ports, Principal, RefreshError, RegisterError,
 };
+pub use limits::{AbuseLimits, FailureRecord, LimitStore, RateLimit, RateLimitError, RateLimiter};
+pub use lockout::{AccountLockout, LockoutError, LockoutPolicy};
 pub use ports::{
     AuditLog, InsertUserError, IssuedToken, NewSession, PasswordHasher, RefreshTokenMinter,
     Rotation, SessionRepo, TokenClaims, TokenError, TokenIssuer, UserCredentials, UserRecord,

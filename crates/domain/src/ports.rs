@@ -257,4 +257,9 @@ pub trait PasswordHasher: Send + Sync {
     /// that matches no password, so that a login for an unknown email takes
     /// as long as one with a wrong password.
     fn verify_dummy(&self, password: &Password);
+
+    /// Returns whether `hash` was made with another algorithm or weaker
+    /// parameters than new hashes get, so that it should be replaced. Cheap:
+    /// it only parses the hash.
+    fn needs_rehash(&self, hash: &PasswordHash) -> bool;
 }

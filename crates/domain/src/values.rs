@@ -5,6 +5,7 @@ use std::fmt;
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::common_passwords;
 use crate::secret::Secret;
 
 /// One invalid input field, in the form the HTTP layer lists them.
@@ -91,6 +92,12 @@ impl Email {
         }
 
         Ok(Self(normalised))
+    }
+
+    /// Normalises `raw` as [`Email::parse`] does, without validating it, so
+    /// that input which is not an address still gets one canonical form.
+    pub fn normalise(raw: &str) -> String {
+        normalise_email(raw)
     }
 
     /// Wraps an address read back from storage, which was normalised and
@@ -212,6 +219,8 @@ pub enum PasswordError {
     TooLong { max: usize },
     #[error("Password must not contain the email address.")]
     ContainsEmail,
+    #[error("Password is on a list of commonly used passwords; choose a less common one.")]
+    Common,
 }
 
 impl PasswordError {
@@ -220,6 +229,7 @@ impl PasswordError {
             Self::TooShort { .. } => "too_short",
             Self::TooLong { .. } => "too_long",
             Self::ContainsEmail => "contains_email",
+            Self::Common => "common_password",
         }
     }
 }
@@ -231,6 +241,8 @@ pub struct PasswordPolicy {
     /// Bounds the work one request can ask of the hasher. Longer passwords
     /// are rejected, never truncated.
     pub max_chars: usize,
+    /// Whether passwords on the [`crate::common_passwords`] list are rejected.
+    pub reject_common: bool,
 }
 
 impl Default for PasswordPolicy {
@@ -238,6 +250,7 @@ impl Default for PasswordPolicy {
         Self {
             min_chars: 8,
             max_chars: 256,
+            reject_common: true,
         }
     }
 }
@@ -253,6 +266,9 @@ impl PasswordPolicy {
         }
         if password.expose().to_lowercase().contains(email.as_str()) {
             return Err(PasswordError::ContainsEmail);
+        }
+        if self.reject_common && common_passwords::contains(password.expose()) {
+            return Err(PasswordError::Common);
         }
         Ok(())
     }
@@ -356,6 +372,19 @@ mod tests {
     }
 
     #[test]
+    fn display_name_is_nfc_normalised() {
+        let decomposed = DisplayName::parse("Jose\u{301}").unwrap();
+
+        assert_eq!(decomposed.as_str(), "Jos\u{e9}");
+        assert_eq!(
+            DisplayName::parse(&"e\u{301}".repeat(100))
+                .unwrap()
+                .as_str(),
+            "\u{e9}".repeat(100)
+        );
+    }
+
+    #[test]
     fn display_name_defaults_to_local_part() {
         let email = Email::parse("john.doe@example.com").unwrap();
 
@@ -379,6 +408,31 @@ mod tests {
             check("xxUSER@example.comxx"),
             Err(PasswordError::ContainsEmail)
         );
+    }
+
+    #[test]
+    fn password_policy_rejects_common_passwords() {
+        let policy = PasswordPolicy::default();
+        let email = Email::parse("user@example.com").unwrap();
+        let check = |raw: &str| policy.check_new(&Password::new(raw.to_string()), &email);
+
+        assert_eq!(check("password1"), Err(PasswordError::Common));
+        assert_eq!(check("PassWord1"), Err(PasswordError::Common));
+        assert_eq!(check("correct horse battery"), Ok(()));
+    }
+
+    #[test]
+    fn password_policy_can_allow_common_passwords() {
+        let policy = PasswordPolicy {
+            reject_common: false,
+            ..PasswordPolicy::default()
+        };
+        let email = Email::parse("user@example.com").unwrap();
+
+        let result = policy.check_new(&Password::new("password1".to_string()), &email);
+
+        assert_eq!(result, Ok(()));
+        assert_eq!(PasswordError::Common.code(), "common_password");
     }
 
     #[test]

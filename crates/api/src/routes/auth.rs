@@ -2,14 +2,17 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use platform_auth_domain::{
-    DisplayName, Email, FieldError, LoginError, Password, PasswordPolicy, RegisterError,
+    DisplayName, Email, FieldError, LockoutError, LoginError, Password, PasswordPolicy,
+    RegisterError,
 };
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::client_ip::ClientAddress;
 use crate::error::ApiError;
 use crate::extract::{client_info, optional_string, required_string, BearerToken};
+use crate::limits::{check_client_limit, LimitState};
 use crate::routes::{AuthBody, AuthState, UserBody};
 use crate::telemetry::record_user;
 
@@ -111,6 +114,8 @@ impl LoginRequest {
     responses(
         (status = 201, description = "Registered and signed in.", body = crate::routes::AuthBody),
         (status = 409, description = "An account with this email exists.", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts from this client, or the account is locked.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "Too many password hashes in progress.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 400, description = "The body is not valid JSON.", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
         (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
@@ -120,22 +125,30 @@ impl LoginRequest {
 )]
 pub async fn register(
     state: web::Data<AuthState>,
+    limits: web::Data<LimitState>,
     request: HttpRequest,
     body: web::Json<RegisterRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let registration = body.validate(state.service.password_policy())?;
+    check_client_limit(
+        &limits.limits.register_per_client,
+        ClientAddress::of(&request),
+    )
+    .await?;
     let client = client_info(&request);
     let service = state.service.clone();
 
-    let result = web::block(move || {
-        service.register(
-            registration.email,
-            &registration.password,
-            registration.name,
-            &client,
-        )
-    })
-    .await?;
+    let result = limits
+        .hash_gate
+        .run(move || {
+            service.register(
+                registration.email,
+                &registration.password,
+                registration.name,
+                &client,
+            )
+        })
+        .await?;
 
     match result {
         Ok(authenticated) => {
@@ -155,6 +168,8 @@ pub async fn register(
         (status = 200, description = "Signed in.", body = crate::routes::AuthBody),
         (status = 401, description = "Wrong password or unknown email.", body = crate::error::ErrorBody),
         (status = 403, description = "The account is disabled.", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts from this client, or the account is locked.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "Too many password hashes in progress.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 400, description = "The body is not valid JSON.", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
         (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
@@ -162,17 +177,44 @@ pub async fn register(
         (status = 500, description = "Unexpected failure; the cause is logged.", body = crate::error::ErrorBody),
     )
 )]
+/// Logs a user in. Per-client limits apply first, then the hash gate, then
+/// the account lockout, which is checked just before the password so that
+/// as few attempts as possible pass it together.
 pub async fn login(
     state: web::Data<AuthState>,
+    limits: web::Data<LimitState>,
     request: HttpRequest,
     body: web::Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (email, password) = body.validate(state.service.password_policy())?;
+    if let Err(error) =
+        check_client_limit(&limits.limits.login_per_client, ClientAddress::of(&request)).await
+    {
+        record_login("rate_limited");
+        return Err(error);
+    }
     let client = client_info(&request);
     let service = state.service.clone();
+    let lockout = limits.limits.lockout.clone();
 
-    let result = web::block(move || service.login(&email, &password, &client)).await?;
+    let result = limits
+        .hash_gate
+        .run(move || {
+            let result = lockout.guard(&email, || service.login(&email, &password, &client));
+            if matches!(result, Err(LockoutError::Locked { .. })) {
+                service.note_locked_login(&email, &client);
+            }
+            result
+        })
+        .await;
 
+    let result = match result {
+        Ok(result) => result,
+        Err(error) => {
+            record_login("overloaded");
+            return Err(error);
+        }
+    };
     match result {
         Ok(authenticated) => {
             record_user(authenticated.user.id);
@@ -180,17 +222,22 @@ pub async fn login(
             tracing::info!(user.id = %authenticated.user.id, "user logged in");
             Ok(HttpResponse::Ok().json(AuthBody::from(authenticated)))
         }
-        Err(LoginError::InvalidCredentials) => {
+        Err(LockoutError::Locked { retry_after }) => {
+            record_login("locked");
+            tracing::info!("login rejected: account locked after failed logins");
+            Err(ApiError::AccountLocked { retry_after })
+        }
+        Err(LockoutError::Login(LoginError::InvalidCredentials)) => {
             record_login("invalid_credentials");
             tracing::info!("login rejected: invalid credentials");
             Err(ApiError::InvalidCredentials)
         }
-        Err(LoginError::Disabled) => {
+        Err(LockoutError::Login(LoginError::Disabled)) => {
             record_login("disabled");
             tracing::info!("login refused: account disabled");
             Err(ApiError::AccountDisabled)
         }
-        Err(LoginError::Unexpected(error)) => {
+        Err(LockoutError::Login(LoginError::Unexpected(error))) => {
             record_login("error");
             Err(ApiError::Internal(error))
         }

@@ -2,15 +2,17 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use platform_auth_domain::{
-    ChangePasswordError, EndSessionError, FieldError, LogoutError, LogoutScope, Password,
-    RefreshError, Session, SessionId,
+    ChangePasswordError, EndSessionError, FieldError, LockoutError, LoginError, LogoutError,
+    LogoutScope, Password, RefreshError, Session, SessionId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::client_ip::ClientAddress;
 use crate::error::ApiError;
 use crate::extract::{client_info, required_string, BearerToken, OptionalJson};
+use crate::limits::{check_client_limit, LimitState};
 use crate::routes::{rfc3339, AuthBody, AuthState};
 use crate::telemetry::record_user;
 
@@ -199,6 +201,8 @@ fn logout_scope(body: Option<LogoutRequest>) -> Result<LogoutScope, ApiError> {
         (status = 200, description = "Password changed; every other session ended; a new pair.", body = AuthBody),
         (status = 401, description = "Missing, invalid or expired access token, or ended session.", body = crate::error::ErrorBody, headers(("WWW-Authenticate" = String, description = "Bearer challenge"))),
         (status = 403, description = "The current password is wrong.", body = crate::error::ErrorBody),
+        (status = 429, description = "Too many attempts from this client, or the account is locked.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "Too many password hashes in progress.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds to wait"))),
         (status = 400, description = "The body is not valid JSON.", body = crate::error::ErrorBody),
         (status = 413, description = "The body is over 4 KiB.", body = crate::error::ErrorBody),
         (status = 415, description = "The Content-Type is not JSON.", body = crate::error::ErrorBody),
@@ -208,6 +212,7 @@ fn logout_scope(body: Option<LogoutRequest>) -> Result<LogoutScope, ApiError> {
 )]
 pub async fn change_password(
     state: web::Data<AuthState>,
+    limits: web::Data<LimitState>,
     request: HttpRequest,
     token: BearerToken,
     body: web::Json<ChangePasswordRequest>,
@@ -227,26 +232,49 @@ pub async fn change_password(
             error.to_string(),
         )]));
     }
+    // The current password is guessable like a login's, so the same
+    // per-client limit and account lockout apply.
+    check_client_limit(&limits.limits.login_per_client, ClientAddress::of(&request)).await?;
     let client = client_info(&request);
     let service = state.service.clone();
+    let lockout = limits.limits.lockout.clone();
 
-    let authenticated = web::block(move || {
-        let principal = service.authenticate(token.0.expose())?;
-        service
-            .change_password(&principal, &current, &new, &client)
-            .map_err(|error| match error {
-                ChangePasswordError::InvalidCurrentPassword => ApiError::InvalidCurrentPassword,
-                ChangePasswordError::WeakPassword(error) => {
-                    ApiError::Validation(vec![FieldError::new(
+    let authenticated = limits
+        .hash_gate
+        .run(move || {
+            let principal = service.authenticate(token.0.expose())?;
+            let email = principal.user.email.as_str().to_string();
+            let guarded = lockout.guard(&email, || {
+                match service.change_password(&principal, &current, &new, &client) {
+                    Err(ChangePasswordError::InvalidCurrentPassword) => {
+                        Err(LoginError::InvalidCredentials)
+                    }
+                    Err(ChangePasswordError::Unexpected(error)) => {
+                        Err(LoginError::Unexpected(error))
+                    }
+                    other => Ok(other),
+                }
+            });
+            match guarded {
+                Ok(Ok(authenticated)) => Ok(authenticated),
+                Ok(Err(ChangePasswordError::WeakPassword(error))) => {
+                    Err(ApiError::Validation(vec![FieldError::new(
                         "new_password",
                         error.code(),
                         error.to_string(),
-                    )])
+                    )]))
                 }
-                ChangePasswordError::Unexpected(error) => ApiError::Internal(error),
-            })
-    })
-    .await??;
+                Ok(Err(error)) => Err(ApiError::Internal(error.into())),
+                Err(LockoutError::Locked { retry_after }) => {
+                    Err(ApiError::AccountLocked { retry_after })
+                }
+                Err(LockoutError::Login(LoginError::InvalidCredentials)) => {
+                    Err(ApiError::InvalidCurrentPassword)
+                }
+                Err(LockoutError::Login(error)) => Err(ApiError::Internal(error.into())),
+            }
+        })
+        .await??;
 
     record_user(authenticated.user.id);
     tracing::info!(user.id = %authenticated.user.id, "password changed; other sessions ended");

@@ -1,14 +1,20 @@
+use platform_auth_adapters::DieselUserRepo;
+use platform_auth_domain::{Email, UserRepo};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::on_both_backends;
-use crate::support::{error_body, spawn_app, status_and_json, Backend, PASSWORD};
+use crate::support::{
+    error_body, spawn_app, spawn_app_with, spawn_instance_of, status_and_json, Backend,
+    CHEAP_HASHING, PASSWORD,
+};
 
 on_both_backends!(
     login_returns_token_and_user,
     login_accepts_email_in_other_case,
     login_rejects_wrong_password,
     login_rejects_unknown_email_alike,
+    login_upgrades_weaker_hash,
 );
 
 async fn login_returns_token_and_user(backend: Backend) {
@@ -68,6 +74,33 @@ async fn login_rejects_unknown_email_alike(backend: Backend) {
         let (_, body) = status_and_json(response).await;
         assert_eq!(body, wrong_body);
     }
+}
+
+/// Registers an account on an instance with a cheap argon2 cost and logs in
+/// on one with the default cost, which must store a new hash at its cost.
+async fn login_upgrades_weaker_hash(backend: Backend) {
+    let cheap = spawn_app_with(backend, &CHEAP_HASHING).await;
+    let current = spawn_instance_of(&cheap, &[]).await;
+    cheap.register("user@example.com", PASSWORD, None).await;
+    let users = DieselUserRepo::new(cheap.database.open_pool());
+    let email = Email::parse("user@example.com").unwrap();
+    let stored_hash = || {
+        users
+            .find_credentials_by_email(&email)
+            .unwrap()
+            .expect("user exists")
+            .password_hash
+            .expose()
+            .to_string()
+    };
+    assert!(stored_hash().contains("$m=1024,t=1,p=1$"));
+
+    let response = current.login("user@example.com", PASSWORD).await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(stored_hash().contains("$m=19456,t=2,p=1$"));
+    let again = cheap.login("user@example.com", PASSWORD).await;
+    assert_eq!(again.status(), StatusCode::OK, "the new hash verifies");
 }
 
 #[tokio::test]

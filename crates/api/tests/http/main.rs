@@ -5,6 +5,10 @@ mod support;
 
 mod auth_header;
 mod body;
+mod client_limits;
+mod flood;
+mod fuzz;
+mod lockout;
 mod login;
 mod me;
 mod openapi;

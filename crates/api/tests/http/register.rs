@@ -4,7 +4,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::on_both_backends;
-use crate::support::{error_body, spawn_app, status_and_json, Backend, PASSWORD};
+use crate::support::{error_body, spawn_app, spawn_app_with, status_and_json, Backend, PASSWORD};
 
 on_both_backends!(
     register_returns_token_and_user,
@@ -13,6 +13,7 @@ on_both_backends!(
     register_rejects_email_in_other_case,
     register_allows_repeated_names,
     concurrent_registrations_create_one_user,
+    register_stores_longest_values,
 );
 
 async fn register_returns_token_and_user(backend: Backend) {
@@ -107,6 +108,60 @@ async fn concurrent_registrations_create_one_user(backend: Backend) {
         .count();
     assert_eq!(created, 1, "statuses: {statuses:?}");
     assert_eq!(conflicts, 19, "statuses: {statuses:?}");
+}
+
+/// An email and a name of the maximum lengths, in two-byte characters, fit
+/// the columns of both schemas, which count characters rather than bytes.
+async fn register_stores_longest_values(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let email = format!("{}@{}.com", "é".repeat(64), "b".repeat(185));
+    let name = format!("{}e\u{301}", "é".repeat(99));
+    assert_eq!(email.chars().count(), 254);
+
+    let (status, body) = status_and_json(app.register(&email, PASSWORD, Some(&name)).await).await;
+
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["user"]["email"], email);
+    assert_eq!(
+        body["user"]["name"],
+        "é".repeat(100),
+        "name is NFC-normalised"
+    );
+    let login = app.login(&email.to_uppercase(), PASSWORD).await;
+    assert_eq!(login.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn register_rejects_common_password_outside_dev() {
+    let app = spawn_app_with(Backend::Sqlite, &[("PLATFORM_ENV", "production")]).await;
+
+    for password in ["password1", "Password1", "QWERTY123"] {
+        let (status, body) =
+            status_and_json(app.register("user@example.com", password, None).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{password}");
+        assert_eq!(
+            body["errors"],
+            json!([{
+                "field": "password",
+                "code": "common_password",
+                "detail": "Password is on a list of commonly used passwords; choose a less common one."
+            }]),
+            "{password}"
+        );
+    }
+    let uncommon = app
+        .register("user@example.com", "violet-harbour-1729", None)
+        .await;
+    assert_eq!(uncommon.status(), StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn register_allows_common_password_in_dev() {
+    let app = spawn_app(Backend::Sqlite).await;
+
+    let response = app.register("user@example.com", "password1", None).await;
+
+    assert_eq!(response.status(), StatusCode::CREATED);
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use crate::on_both_backends;
 use crate::support::{
-    error_body, spawn_app, spawn_app_with, start_server, status_and_json, Backend, TestApp,
+    error_body, spawn_app, spawn_app_with, spawn_instance_of, status_and_json, Backend, TestApp,
     PASSWORD, SECRET,
 };
 
@@ -490,7 +490,7 @@ async fn sessionless_token_works_until_password_change() {
 #[tokio::test]
 async fn revocation_crosses_instances() {
     let app = spawn_app(Backend::Postgres).await;
-    let second_instance = start_server(&app.database, &[]).await;
+    let second_instance = spawn_instance_of(&app, &[]).await.base_url;
     let (_, user) = status_and_json(app.register("user@example.com", PASSWORD, None).await).await;
     let me_on_second = || {
         app.client

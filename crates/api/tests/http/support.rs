@@ -1,4 +1,5 @@
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use platform_auth_adapters::testing::Backend;
 use platform_auth_adapters::testing::TestDatabase;
@@ -36,7 +37,8 @@ pub struct TestApp {
     /// The separate metrics server's base URL, when one was configured.
     pub admin_url: Option<String>,
     pub client: reqwest::Client,
-    pub database: TestDatabase,
+    /// Shared with every instance started on the same database.
+    pub database: Arc<TestDatabase>,
 }
 
 /// Starts the application on a random port over a fresh database.
@@ -47,31 +49,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the application with extra environment variables on top of the
 /// test defaults.
 pub async fn spawn_app_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
-    let database = TestDatabase::create(backend);
-    let (base_url, admin_url) = start_application(&database, extra).await;
-    TestApp {
-        base_url,
-        admin_url,
-        client: reqwest::Client::new(),
-        database,
-    }
+    start_instance(Arc::new(TestDatabase::create(backend)), extra)
 }
 
-/// Starts one more server process on the same database, as a second
-/// instance behind a load balancer would be, and returns its base URL.
-pub async fn start_server(database: &TestDatabase, extra: &[(&str, &str)]) -> String {
-    start_application(database, extra).await.0
+/// Starts another instance of the application on the database of `app`, as
+/// several servers behind one load balancer share one database.
+pub async fn spawn_instance_of(app: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+    start_instance(app.database.clone(), extra)
 }
 
-async fn start_application(
-    database: &TestDatabase,
-    extra: &[(&str, &str)],
-) -> (String, Option<String>) {
+/// Starts the application on `database`. The per-client limits are raised
+/// far above what any test sends unless `extra` sets them, so only the
+/// tests of those limits meet them.
+fn start_instance(database: Arc<TestDatabase>, extra: &[(&str, &str)]) -> TestApp {
     let mut variables: HashMap<String, String> = [
         ("PLATFORM_CONFIG_DIR", "/nonexistent-platform-auth-config"),
         ("PLATFORM_PORT", "0"),
         ("PLATFORM_JWT_SECRET", SECRET),
         ("DATABASE_URL", database.url()),
+        ("PLATFORM_LOGIN_LIMIT_PER_CLIENT", "1000000"),
+        ("PLATFORM_REGISTER_LIMIT_PER_CLIENT", "1000000"),
     ]
     .into_iter()
     .map(|(key, value)| (key.to_string(), value.to_string()))
@@ -87,7 +84,13 @@ async fn start_application(
         .admin_addr()
         .map(|address| format!("http://{address}"));
     tokio::spawn(application.run_until_stopped());
-    (base_url, admin_url)
+
+    TestApp {
+        base_url,
+        admin_url,
+        client: reqwest::Client::new(),
+        database,
+    }
 }
 
 impl TestApp {
@@ -181,3 +184,10 @@ pub async fn status_and_json(response: Response) -> (StatusCode, Value) {
 pub fn error_body(detail: &str, code: &str) -> Value {
     json!({ "detail": detail, "code": code })
 }
+
+/// Argon2 settings far cheaper than the defaults, for tests that send many
+/// logins. They are valid settings, not a mock.
+pub const CHEAP_HASHING: [(&str, &str); 2] = [
+    ("PLATFORM_ARGON2_MEMORY_KIB", "1024"),
+    ("PLATFORM_ARGON2_ITERATIONS", "1"),
+];

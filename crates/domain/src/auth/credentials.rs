@@ -77,6 +77,9 @@ impl AuthService {
             self.audit(AuditKind::LoginRefused, Some(user_id), None, Some(client));
             return Err(LoginError::Disabled);
         }
+        if self.ports.hasher.needs_rehash(&credentials.password_hash) {
+            self.rehash(&credentials.user, password);
+        }
 
         let authenticated = self.start_session(credentials.user, client)?;
         self.audit(
@@ -86,6 +89,42 @@ impl AuthService {
             Some(client),
         );
         Ok(authenticated)
+    }
+
+    /// Writes the audit record of a login refused because the account
+    /// `email` is locked. The lock is keyed by email, so the user id is
+    /// looked up, and an unknown email is recorded without one.
+    pub fn note_locked_login(&self, email: &str, client: &ClientInfo) {
+        let user_id = Email::parse(email)
+            .ok()
+            .and_then(|email| {
+                self.ports
+                    .users
+                    .find_credentials_by_email(&email)
+                    .ok()
+                    .flatten()
+            })
+            .map(|credentials| credentials.user.id);
+        self.audit(AuditKind::AccountLocked, user_id, None, Some(client));
+    }
+
+    /// Replaces a user's hash made at an outdated cost with one at the
+    /// current cost. The login has already succeeded, so a failure here is
+    /// logged and the old hash stays in use.
+    fn rehash(&self, user: &User, password: &Password) {
+        let result = self
+            .ports
+            .hasher
+            .hash(password)
+            .and_then(|hash| self.ports.users.update_password_hash(user.id, &hash));
+        match result {
+            Ok(()) => tracing::info!(user.id = %user.id, "password rehashed at the current cost"),
+            Err(error) => tracing::warn!(
+                user.id = %user.id,
+                error = format!("{error:#}"),
+                "failed to rehash a password; the old hash stays in use"
+            ),
+        }
     }
 
     /// Replaces the password of the signed-in user. Every session of the

@@ -257,6 +257,7 @@ fn login_starts_session_with_right_password() {
         .expect_verify()
         .withf(|password, hash| password.expose() == "mypassword" && hash.expose() == "stored")
         .returning(|_, _| Ok(true));
+    fixture.hasher.expect_needs_rehash().returning(|_| false);
     fixture
         .sessions
         .expect_create()
@@ -903,6 +904,7 @@ fn login_outcomes_are_audited() {
             .hasher
             .expect_verify()
             .returning(move |_, _| Ok(password_ok));
+        fixture.hasher.expect_needs_rehash().returning(|_| false);
         fixture.sessions.expect_create().returning(|_| Ok(()));
         fixture.audit = MockAuditLog::new();
         fixture
@@ -931,6 +933,7 @@ fn audit_failure_does_not_fail_request() {
         .expect_find_credentials_by_email()
         .returning(|_| Ok(Some(credentials())));
     fixture.hasher.expect_verify().returning(|_, _| Ok(true));
+    fixture.hasher.expect_needs_rehash().returning(|_| false);
     fixture.sessions.expect_create().returning(|_| Ok(()));
     fixture.audit = MockAuditLog::new();
     fixture
@@ -945,4 +948,87 @@ fn audit_failure_does_not_fail_request() {
     );
 
     assert!(result.is_ok());
+}
+
+/// A fixture whose user has a hash made at an outdated cost.
+fn fixture_with_outdated_hash() -> Fixture {
+    let mut fixture = Fixture::new();
+    fixture
+        .users
+        .expect_find_credentials_by_email()
+        .returning(|_| {
+            Ok(Some(UserCredentials {
+                user: sample_user(),
+                password_hash: PasswordHash::new("$argon2id$v=19$m=64,t=1,p=1$old".into()),
+                disabled_at: None,
+            }))
+        });
+    fixture.sessions.expect_create().returning(|_| Ok(()));
+    fixture
+}
+
+#[test]
+fn login_rehashes_outdated_hash() {
+    let mut fixture = fixture_with_outdated_hash();
+    fixture.hasher.expect_verify().returning(|_, _| Ok(true));
+    fixture.hasher.expect_needs_rehash().returning(|_| true);
+    fixture
+        .hasher
+        .expect_hash()
+        .withf(|password| password.expose() == "mypassword")
+        .times(1)
+        .returning(|_| Ok(PasswordHash::new("$argon2id$new".into())));
+    fixture
+        .users
+        .expect_update_password_hash()
+        .withf(|id, hash| *id == sample_user().id && hash.expose() == "$argon2id$new")
+        .times(1)
+        .returning(|_, _| Ok(()));
+
+    let result = fixture.service().login(
+        "user@example.com",
+        &password("mypassword"),
+        &ClientInfo::default(),
+    );
+
+    assert!(result.is_ok());
+}
+
+#[test]
+fn login_survives_failed_rehash() {
+    let mut fixture = fixture_with_outdated_hash();
+    fixture.hasher.expect_verify().returning(|_, _| Ok(true));
+    fixture.hasher.expect_needs_rehash().returning(|_| true);
+    fixture
+        .hasher
+        .expect_hash()
+        .returning(|_| Ok(PasswordHash::new("$argon2id$new".into())));
+    fixture
+        .users
+        .expect_update_password_hash()
+        .returning(|_, _| Err(anyhow::anyhow!("database is read-only")));
+
+    let result = fixture.service().login(
+        "user@example.com",
+        &password("mypassword"),
+        &ClientInfo::default(),
+    );
+
+    assert_eq!(result.unwrap().user, sample_user());
+}
+
+#[test]
+fn login_with_wrong_password_never_rehashes() {
+    let mut fixture = fixture_with_outdated_hash();
+    fixture.hasher.expect_verify().returning(|_, _| Ok(false));
+    fixture.hasher.expect_needs_rehash().never();
+    fixture.hasher.expect_hash().never();
+
+    let result = fixture.service().login(
+        "user@example.com",
+        &password("wrong-password"),
+        &ClientInfo::default(),
+    );
+
+    assert!(matches!(result, Err(LoginError::InvalidCredentials)));
 }
