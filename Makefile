@@ -1,6 +1,6 @@
 CARGO ?= cargo
 
-.PHONY: run test lint fmt build
+.PHONY: run test lint fmt build flood
 
 ## run: build a release binary and start the server on the embedded SQLite default
 run:
@@ -22,3 +22,8 @@ fmt:
 
 build:
 	$(CARGO) build --workspace --release
+
+## flood: 500 logins at once against the release binary; prints peak memory and /me latency
+flood:
+	$(CARGO) build --release -p platform-auth-api --bin platform-auth --example flood
+	target/release/examples/flood target/release/platform-auth
