@@ -330,11 +330,11 @@ mod tests {
         users
     }
 
-    #[test]
-    fn login_rehashes_outdated_hash() {
-        let mut users = users_with_stored_hash();
-        let mut tokens = MockTokenIssuer::new();
+    /// Returns a hasher that accepts the password and finds the stored
+    /// hash outdated, and an issuer of one token: a login that must rehash.
+    fn rehashing_login() -> (MockPasswordHasher, MockTokenIssuer) {
         let mut hasher = MockPasswordHasher::new();
+        let mut tokens = MockTokenIssuer::new();
         hasher.expect_verify().returning(|_, _| Ok(true));
         hasher.expect_needs_rehash().returning(|_| true);
         hasher
@@ -342,12 +342,19 @@ mod tests {
             .withf(|password| password.expose() == "mypassword")
             .times(1)
             .returning(|_| Ok(PasswordHash::new("$argon2id$new".into())));
+        tokens.expect_issue().returning(|_| Ok(issued("jwt")));
+        (hasher, tokens)
+    }
+
+    #[test]
+    fn login_rehashes_outdated_hash() {
+        let mut users = users_with_stored_hash();
+        let (hasher, tokens) = rehashing_login();
         users
             .expect_update_password_hash()
             .withf(|id, hash| *id == sample_user().id && hash.expose() == "$argon2id$new")
             .times(1)
             .returning(|_, _| Ok(()));
-        tokens.expect_issue().returning(|_| Ok(issued("jwt")));
 
         let result =
             service(users, tokens, hasher).login("user@example.com", &password("mypassword"));
@@ -358,17 +365,10 @@ mod tests {
     #[test]
     fn login_survives_failed_rehash() {
         let mut users = users_with_stored_hash();
-        let mut tokens = MockTokenIssuer::new();
-        let mut hasher = MockPasswordHasher::new();
-        hasher.expect_verify().returning(|_, _| Ok(true));
-        hasher.expect_needs_rehash().returning(|_| true);
-        hasher
-            .expect_hash()
-            .returning(|_| Ok(PasswordHash::new("$argon2id$new".into())));
+        let (hasher, tokens) = rehashing_login();
         users
             .expect_update_password_hash()
             .returning(|_, _| Err(anyhow::anyhow!("database is read-only")));
-        tokens.expect_issue().returning(|_| Ok(issued("jwt")));
 
         let result =
             service(users, tokens, hasher).login("user@example.com", &password("mypassword"));

@@ -6,20 +6,15 @@ use reqwest::{Response, StatusCode};
 use serde_json::json;
 
 use crate::on_both_backends;
-use crate::support::{spawn_app_with, status_and_json, Backend, TestApp, CHEAP_HASHING, PASSWORD};
+use crate::support::{
+    retry_after_seconds, spawn_app_with, status_and_json, Backend, TestApp, CHEAP_HASHING, PASSWORD,
+};
 
 on_both_backends!(login_limit_per_client, register_limit_per_client);
 
 /// Checks that `response` is a client limit's 429 and returns its wait.
 async fn assert_rate_limited(response: Response) -> u64 {
-    let retry_after: u64 = response
-        .headers()
-        .get("retry-after")
-        .expect("a limited response has Retry-After")
-        .to_str()
-        .unwrap()
-        .parse()
-        .expect("Retry-After is whole seconds");
+    let retry_after = retry_after_seconds(&response);
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
