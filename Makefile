@@ -2,7 +2,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: run test lint fmt build check-deps docs python-env
+.PHONY: run test lint fmt build check-deps docs python-env flood
 
 ## run: build a release binary and start the server on the embedded SQLite default
 run:
@@ -43,3 +43,8 @@ fmt:
 
 build:
 	$(CARGO) build --workspace --release
+
+## flood: 500 logins at once against the release binary; prints peak memory and /me latency
+flood:
+	$(CARGO) build --release -p platform-auth-api --bin platform-auth --example flood
+	target/release/examples/flood target/release/platform-auth

@@ -138,6 +138,8 @@ impl Drop for QueuePlace<'_> {
 
 #[cfg(test)]
 mod tests {
+    use tokio::task::JoinHandle;
+
     use super::*;
 
     fn gate(concurrency: usize, queue_length: usize, timeout_ms: u64) -> Arc<HashGate> {
@@ -159,6 +161,18 @@ mod tests {
         panic!("condition not reached");
     }
 
+    /// Spawns a task that waits in the gate's queue, and returns once it
+    /// waits there.
+    async fn spawn_waiter(gate: &Arc<HashGate>) -> JoinHandle<Result<(), GateError>> {
+        let waiting_before = gate.waiting();
+        let waiter = {
+            let gate = gate.clone();
+            tokio::spawn(async move { gate.enter().await.map(drop) })
+        };
+        until(|| gate.waiting() == waiting_before + 1).await;
+        waiter
+    }
+
     #[tokio::test]
     async fn free_slot_is_taken_at_once() {
         let gate = gate(2, 0, 10);
@@ -174,11 +188,7 @@ mod tests {
     async fn full_queue_rejects_at_once() {
         let gate = gate(1, 1, 60_000);
         let _running = gate.enter().await.unwrap();
-        let queued = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await.map(drop) })
-        };
-        until(|| gate.waiting() == 1).await;
+        let queued = spawn_waiter(&gate).await;
 
         let rejected = gate.enter().await;
 
@@ -201,11 +211,7 @@ mod tests {
     async fn released_slot_goes_to_waiter() {
         let gate = gate(1, 4, 60_000);
         let running = gate.enter().await.unwrap();
-        let queued = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await.map(drop) })
-        };
-        until(|| gate.waiting() == 1).await;
+        let queued = spawn_waiter(&gate).await;
 
         drop(running);
 
@@ -217,11 +223,7 @@ mod tests {
     async fn dropped_waiter_frees_its_place() {
         let gate = gate(1, 1, 60_000);
         let _running = gate.enter().await.unwrap();
-        let queued = {
-            let gate = gate.clone();
-            tokio::spawn(async move { gate.enter().await.map(drop) })
-        };
-        until(|| gate.waiting() == 1).await;
+        let queued = spawn_waiter(&gate).await;
 
         queued.abort();
         let _ = queued.await;

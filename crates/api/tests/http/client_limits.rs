@@ -6,20 +6,16 @@ use reqwest::{Response, StatusCode};
 use serde_json::json;
 
 use crate::on_both_backends;
-use crate::support::{spawn_app_with, status_and_json, Backend, TestApp, CHEAP_HASHING, PASSWORD};
+use crate::support::{
+    retry_after_seconds, spawn_app_with, spawn_instance_of, status_and_json, Backend, TestApp,
+    CHEAP_HASHING, PASSWORD,
+};
 
 on_both_backends!(login_limit_per_client, register_limit_per_client);
 
 /// Checks that `response` is a client limit's 429 and returns its wait.
 async fn assert_rate_limited(response: Response) -> u64 {
-    let retry_after: u64 = response
-        .headers()
-        .get("retry-after")
-        .expect("a limited response has Retry-After")
-        .to_str()
-        .unwrap()
-        .parse()
-        .expect("Retry-After is whole seconds");
+    let retry_after = retry_after_seconds(&response);
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
@@ -165,4 +161,26 @@ async fn untrusted_peer_cannot_name_the_client() {
         login_forwarded_for(&app, "198.51.100.3").await,
         StatusCode::TOO_MANY_REQUESTS
     );
+}
+
+/// Two instances on one PostgreSQL database count one client's logins in
+/// one window, whichever instance each request reaches.
+#[tokio::test]
+async fn two_instances_share_client_limit() {
+    let settings = proxy_settings("");
+    let first = spawn_app_with(Backend::Postgres, &settings).await;
+    let second = spawn_instance_of(&first, &settings).await;
+    first.register("user@example.com", PASSWORD, None).await;
+
+    assert_eq!(
+        first.login("user@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        second.login("user@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+
+    assert_rate_limited(first.login("user@example.com", PASSWORD).await).await;
+    assert_rate_limited(second.login("user@example.com", PASSWORD).await).await;
 }

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use crate::on_both_backends;
 use crate::support::{
-    spawn_app_with, spawn_instance_of, status_and_json, Backend, TestApp, CHEAP_HASHING, PASSWORD,
+    retry_after_seconds, spawn_app_with, spawn_instance_of, status_and_json, Backend, TestApp,
+    CHEAP_HASHING, PASSWORD,
 };
 
 on_both_backends!(
@@ -36,14 +37,7 @@ fn locking_settings() -> Vec<(&'static str, &'static str)> {
 
 /// Checks that `response` is the lockout's 429 and returns its wait.
 async fn assert_locked(response: Response) -> u64 {
-    let retry_after: u64 = response
-        .headers()
-        .get("retry-after")
-        .expect("a locked response has Retry-After")
-        .to_str()
-        .unwrap()
-        .parse()
-        .expect("Retry-After is whole seconds");
+    let retry_after = retry_after_seconds(&response);
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(body["code"], "account_locked");

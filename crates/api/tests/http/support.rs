@@ -191,3 +191,18 @@ pub const CHEAP_HASHING: [(&str, &str); 2] = [
     ("PLATFORM_ARGON2_MEMORY_KIB", "1024"),
     ("PLATFORM_ARGON2_ITERATIONS", "1"),
 ];
+
+/// Returns the `Retry-After` header of `response` in whole seconds.
+///
+/// # Panics
+/// When the header is missing or not a whole number of seconds.
+pub fn retry_after_seconds(response: &Response) -> u64 {
+    response
+        .headers()
+        .get("retry-after")
+        .expect("the response has Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .expect("Retry-After is whole seconds")
+}
