@@ -46,6 +46,7 @@ pub struct HashGate {
 
 impl HashGate {
     pub fn new(settings: HashGateSettings) -> Self {
+        record_queue_depth(0);
         Self {
             permits: Arc::new(Semaphore::new(settings.concurrency)),
             waiting: AtomicUsize::new(0),
@@ -60,17 +61,20 @@ impl HashGate {
         // The semaphore hands released permits to queued waiters first, so
         // this never overtakes a waiting request.
         if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            metrics::histogram!("password_hash_wait_seconds").record(0.0);
             return Ok(permit);
         }
+        let started = std::time::Instant::now();
 
         let _place = QueuePlace::take(&self.waiting, self.settings.queue_length)
             .ok_or(GateError::QueueFull)?;
-        match tokio::time::timeout(
+        let acquired = tokio::time::timeout(
             self.settings.queue_timeout,
             self.permits.clone().acquire_owned(),
         )
-        .await
-        {
+        .await;
+        metrics::histogram!("password_hash_wait_seconds").record(started.elapsed().as_secs_f64());
+        match acquired {
             Ok(Ok(permit)) => Ok(permit),
             // The semaphore is never closed, so this arm only guards
             // against a future change that closes it.
@@ -126,14 +130,21 @@ impl<'a> QueuePlace<'a> {
             waiting.fetch_sub(1, Ordering::SeqCst);
             return None;
         }
+        record_queue_depth(before + 1);
         Some(Self(waiting))
     }
 }
 
 impl Drop for QueuePlace<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
+        let before = self.0.fetch_sub(1, Ordering::SeqCst);
+        record_queue_depth(before.saturating_sub(1));
     }
+}
+
+/// Publishes the number of requests waiting for a hash slot.
+fn record_queue_depth(waiting: usize) {
+    metrics::gauge!("password_hash_queue_depth").set(waiting as f64);
 }
 
 #[cfg(test)]

@@ -71,6 +71,8 @@ async fn metrics_count_requests_and_logins() {
         "db_pool_max_connections 10",
         "db_pool_in_use_connections",
         "db_pool_wait_seconds_count",
+        "password_hash_wait_seconds_count",
+        "password_hash_queue_depth",
     ];
     for line in expected {
         assert!(text.contains(line), "missing {line} in:\n{text}");
