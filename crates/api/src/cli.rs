@@ -15,6 +15,7 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use serde_json::{json, Value};
 
+use crate::client_ip::ForwardedHeader;
 use crate::settings::Settings;
 
 /// A JWT authentication service. Settings come from config/default.toml,
@@ -238,6 +239,28 @@ pub fn redacted_settings(settings: &Settings) -> Value {
         "argon2_parallelism": settings.argon2.parallelism,
         "password_min_length": settings.password_policy.min_chars,
         "password_max_length": settings.password_policy.max_chars,
+        "login_limit_per_client": settings.limits.login_per_client.max_requests,
+        "login_limit_window_seconds": settings.limits.login_per_client.window.as_secs(),
+        "register_limit_per_client": settings.limits.register_per_client.max_requests,
+        "register_limit_window_seconds": settings.limits.register_per_client.window.as_secs(),
+        "lockout_threshold": settings.limits.lockout.threshold,
+        "lockout_base_seconds": settings.limits.lockout.base_lock.as_secs(),
+        "lockout_max_seconds": settings.limits.lockout.max_lock.as_secs(),
+        "lockout_forget_seconds": settings.limits.lockout.forget_after.as_secs(),
+        "trusted_proxies": settings
+            .limits
+            .proxies
+            .trusted
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        "forwarded_header": match settings.limits.proxies.header {
+            ForwardedHeader::XForwardedFor => "x-forwarded-for",
+            ForwardedHeader::Forwarded => "forwarded",
+        },
+        "hash_concurrency": settings.limits.hash_gate.concurrency,
+        "hash_queue_length": settings.limits.hash_gate.queue_length,
+        "hash_queue_timeout_ms": settings.limits.hash_gate.queue_timeout.as_millis() as u64,
         "warnings": settings.warnings,
     })
 }

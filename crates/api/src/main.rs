@@ -19,7 +19,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(!settings.is_dev());
+    // Commands other than the server print results on stdout; their logs
+    // stay quiet unless something goes wrong.
+    let default_level = if matches!(command, Command::Serve) {
+        "info"
+    } else {
+        "warn"
+    };
+    telemetry::init(!settings.is_dev(), default_level);
 
     match command {
         Command::Serve => serve(&settings),

@@ -2,7 +2,7 @@
 //!
 //! Logs go through `tracing` to standard error: human-readable in `dev`,
 //! one JSON object per line elsewhere. `RUST_LOG` sets the filter (default
-//! `info`). Every request gets one log line with its method, route,
+//! `info` for the server and `warn` for the other commands). Every request gets one log line with its method, route,
 //! status, latency and request id; a user is identified by id, never by
 //! email, and no password, token or hash is ever logged.
 
@@ -27,9 +27,11 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-/// Installs the global subscriber. Colours are used only on a terminal.
-pub fn init(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// Installs the global subscriber, logging at `default_level` unless
+/// `RUST_LOG` says otherwise. Colours are used only on a terminal.
+pub fn init(json: bool, default_level: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
