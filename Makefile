@@ -12,6 +12,7 @@ run:
 ## the Python compatibility tests and schemathesis against the real binary
 test: python-env
 	scripts/ensure-postgres.sh
+	scripts/ensure-deploy-tools.sh
 	$(CARGO) test --workspace --no-fail-fast
 	PYTHONDONTWRITEBYTECODE=1 $(VENV)/bin/pytest -q -p no:cacheprovider tests/python
 	scripts/schemathesis.sh
