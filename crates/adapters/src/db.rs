@@ -58,7 +58,7 @@ pub enum NotReady {
     MigrationsPending,
 }
 
-/// Checks that the database answers a query within `timeout` and that
+/// Checks that the database runs a query within `timeout` and that
 /// every embedded migration has been applied.
 pub fn check_ready(pool: &DbPool, timeout: Duration) -> Result<(), NotReady> {
     let mut connection = pool

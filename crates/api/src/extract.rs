@@ -106,8 +106,8 @@ fn has_body(request: &HttpRequest) -> bool {
         .is_some_and(|length| length.trim() != "0")
 }
 
-/// The client's user agent and address, as trusted proxies forward it,
-/// recorded on its sessions.
+/// Returns the client's user agent and address, as trusted proxies forward
+/// it, for recording on its sessions.
 pub fn client_info(request: &HttpRequest) -> ClientInfo {
     let user_agent = request
         .headers()

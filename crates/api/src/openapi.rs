@@ -10,7 +10,7 @@ use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::routes::{auth, ops, sessions};
 
-/// Where the document is served.
+/// The path the document is served at.
 pub const SPEC_PATH: &str = "/api/v1/openapi.json";
 
 #[derive(OpenApi)]
@@ -71,8 +71,8 @@ pub async fn spec() -> HttpResponse {
         .body(body.as_str())
 }
 
-/// The Swagger UI page at `/api/v1/docs/`. Its assets are built into the
-/// binary, so it works without internet access.
+/// Builds the Swagger UI page at `/api/v1/docs/`. Its assets are built
+/// into the binary, so it works without internet access.
 pub fn docs_page() -> SwaggerUi {
     SwaggerUi::new("/api/v1/docs/{_:.*}").config(Config::new([SPEC_PATH]))
 }

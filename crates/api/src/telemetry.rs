@@ -2,9 +2,10 @@
 //!
 //! Logs go through `tracing` to standard error: human-readable in `dev`,
 //! one JSON object per line elsewhere. `RUST_LOG` sets the filter (default
-//! `info` for the server and `warn` for the other commands). Every request gets one log line with its method, route,
-//! status, latency and request id; a user is identified by id, never by
-//! email, and no password, token or hash is ever logged.
+//! `info` for the server and `warn` for the other commands). Every request
+//! gets one log line with its method, route, status, latency and request
+//! id. A user is identified by id, never by email, and no password, token
+//! or hash is logged.
 
 use std::io::IsTerminal;
 use std::sync::OnceLock;
@@ -28,7 +29,7 @@ const LATENCY_BUCKETS: &[f64] = &[
 ];
 
 /// Installs the global subscriber, logging at `default_level` unless
-/// `RUST_LOG` says otherwise. Colours are used only on a terminal.
+/// `RUST_LOG` sets another filter. Colours are used only on a terminal.
 pub fn init(json: bool, default_level: &str) {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
@@ -63,9 +64,9 @@ pub fn metrics_handle() -> PrometheusHandle {
         .clone()
 }
 
-/// Keeps a client's `X-Request-Id` if it is a plausible id (1 to 128
-/// characters from `[A-Za-z0-9._-]`), so arbitrary client text never
-/// reaches the logs; otherwise makes a new one.
+/// Keeps a client's `X-Request-Id` if it is a plausible id: 1 to 128
+/// characters from `[A-Za-z0-9._-]`. Any other value is replaced by a new
+/// UUID, so arbitrary client text never reaches the logs.
 fn request_id(request: &ServiceRequest) -> String {
     request
         .headers()

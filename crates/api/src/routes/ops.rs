@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-/// A liveness or readiness answer.
+/// The body of a liveness or readiness response.
 #[derive(Serialize, ToSchema)]
 pub struct StatusBody {
     #[schema(example = "ok")]
@@ -37,13 +37,13 @@ pub async fn health() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// Returns 200 when the database answers and every migration is applied,
+/// Returns 200 when a database query succeeds and every migration is applied,
 /// else 503 with the reason.
 #[utoipa::path(
     get, path = "/ready", tag = "operations",
     responses(
-        (status = 200, description = "The database answers and is migrated.", body = StatusBody),
-        (status = 503, description = "Not ready; `detail` says why.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds"))),
+        (status = 200, description = "The database accepts queries and is migrated.", body = StatusBody),
+        (status = 503, description = "Not ready; `detail` gives the reason.", body = crate::error::ErrorBody, headers(("Retry-After" = u32, description = "Seconds"))),
     )
 )]
 pub async fn ready(state: web::Data<OpsState>) -> HttpResponse {
