@@ -9,7 +9,9 @@ use platform_auth_client::reqwest::StatusCode;
 use platform_auth_client::{Error, PlatformClient, User};
 use serde_json::json;
 
-use crate::support::{AuthServer, Scripted, ScriptedServer, EMAIL, PASSWORD, SECRET};
+use crate::support::{
+    assert_refresh_rejected, AuthServer, Scripted, ScriptedServer, EMAIL, PASSWORD, SECRET,
+};
 
 /// Signs an access token for `user` without a session claim, as the Python
 /// platform issues them, valid from `iat` to `exp` in Unix seconds.
@@ -398,10 +400,7 @@ async fn reused_refresh_token_is_rejected() {
 
     let error = thief.refresh().await.unwrap_err();
 
-    let Error::RefreshTokenRejected { code, .. } = &error else {
-        panic!("expected RefreshTokenRejected, got {error:?}");
-    };
-    assert_eq!(code, "refresh_token_reused");
+    assert_refresh_rejected(&error, "refresh_token_reused");
     let owner_error = client.refresh().await.unwrap_err();
     assert_eq!(owner_error.code(), Some("session_ended"), "{owner_error:?}");
 }
@@ -439,14 +438,11 @@ async fn refresh_of_other_user_is_rejected() {
 
     let error = client.refresh().await.unwrap_err();
 
-    let Error::RefreshTokenRejected { code, .. } = &error else {
-        panic!("expected RefreshTokenRejected, got {error:?}");
-    };
-    assert_eq!(code, "refresh_token_mismatch");
+    assert_refresh_rejected(&error, "refresh_token_mismatch");
 }
 
-/// The access token goes along with a refresh; an invalid one is the access
-/// token's failure, so the refresh token is kept.
+/// The access token goes along with a refresh. When the server rejects that
+/// token, the refresh token is not at fault, so the client keeps it.
 #[tokio::test]
 async fn refresh_with_invalid_access_token_is_unauthorized() {
     let server = AuthServer::start().await;

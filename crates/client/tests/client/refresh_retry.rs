@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use platform_auth_client::Error;
 
-use crate::support::{AuthServer, RecordingProxy, Scripted, ScriptedServer, EMAIL, PASSWORD};
+use crate::support::{
+    assert_refresh_rejected, AuthServer, RecordingProxy, Scripted, ScriptedServer, EMAIL, PASSWORD,
+};
 
 const REFRESH: &str = "POST /api/v1/auth/refresh";
 const ME: &str = "GET /api/v1/auth/me";
@@ -55,11 +57,11 @@ async fn dead_refresh_token_returns_refresh_error() {
 
     let error = client.current_user().await.unwrap_err();
 
-    let Error::RefreshTokenRejected { detail, code } = &error else {
-        panic!("expected RefreshTokenRejected, got {error:?}");
-    };
-    assert_eq!(code, "refresh_token_expired");
-    assert_eq!(detail, "The session has expired; log in again.");
+    assert_refresh_rejected(&error, "refresh_token_expired");
+    assert_eq!(
+        error.detail(),
+        Some("The session has expired; log in again.")
+    );
     assert!(error.requires_login());
     assert_eq!(client.refresh_token(), None, "the dead token is dropped");
     assert!(client.token().is_some(), "the access token stays");
@@ -80,10 +82,7 @@ async fn ended_session_returns_refresh_error() {
 
     let error = client.sessions().await.unwrap_err();
 
-    let Error::RefreshTokenRejected { code, .. } = &error else {
-        panic!("expected RefreshTokenRejected, got {error:?}");
-    };
-    assert_eq!(code, "session_ended");
+    assert_refresh_rejected(&error, "session_ended");
     assert_eq!(client.refresh_token(), None);
 }
 
@@ -161,9 +160,7 @@ async fn resend_follows_refresh() {
         Scripted::pair("new-token", "new-refresh-token"),
         Scripted::user(),
     ]);
-    let client = server.client(3);
-    client.set_token("old-token");
-    client.set_refresh_token("old-refresh-token");
+    let client = server.signed_in_client();
 
     let user = client.current_user().await.unwrap();
 
@@ -180,9 +177,7 @@ async fn second_401_is_returned() {
         Scripted::pair("new-token", "new-refresh-token"),
         Scripted::token_expired(),
     ]);
-    let client = server.client(3);
-    client.set_token("old-token");
-    client.set_refresh_token("old-refresh-token");
+    let client = server.signed_in_client();
 
     let error = client.current_user().await.unwrap_err();
 
@@ -196,9 +191,7 @@ async fn second_401_is_returned() {
 #[tokio::test]
 async fn failed_refresh_returns_its_error() {
     let server = ScriptedServer::start(vec![Scripted::token_expired(), Scripted::overloaded()]);
-    let client = server.client(3);
-    client.set_token("old-token");
-    client.set_refresh_token("old-refresh-token");
+    let client = server.signed_in_client();
 
     let error = client.current_user().await.unwrap_err();
 

@@ -3,7 +3,9 @@
 
 use platform_auth_client::Error;
 
-use crate::support::{AuthServer, Scripted, ScriptedServer, EMAIL, PASSWORD};
+use crate::support::{
+    assert_refresh_rejected, AuthServer, Scripted, ScriptedServer, EMAIL, PASSWORD,
+};
 
 const NEW_PASSWORD: &str = "a-longer-passphrase";
 
@@ -123,10 +125,7 @@ async fn logout_all_ends_every_session() {
     assert_eq!(laptop.token(), None);
     assert_eq!(laptop.refresh_token(), None);
     let error = phone.current_user().await.unwrap_err();
-    let Error::RefreshTokenRejected { code, .. } = &error else {
-        panic!("expected RefreshTokenRejected, got {error:?}");
-    };
-    assert_eq!(code, "session_ended");
+    assert_refresh_rejected(&error, "session_ended");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use platform_auth_adapters::testing::TestDatabase;
 use platform_auth_api::testing::{spawn_server_with, TestServer};
-use platform_auth_client::{reqwest, AuthResponse, Backoff, PlatformClient};
+use platform_auth_client::{reqwest, AuthResponse, Backoff, Error, PlatformClient};
 use serde_json::{json, Value};
 
 pub const SECRET: &str = "client-test-secret-0123456789abcdef-0123";
@@ -179,30 +179,27 @@ impl ScriptedServer {
 
     pub fn start_on(listener: TcpListener, responses: Vec<Scripted>) -> Self {
         assert!(!responses.is_empty(), "a script needs a response");
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
         let state = web::Data::new(ScriptState {
             responses: Mutex::new(responses.into()),
             requests: Mutex::new(Vec::new()),
         });
 
-        let app_state = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .default_service(web::to(respond))
-        })
-        .workers(1)
-        .listen(listener)
-        .expect("scripted server listens")
-        .run();
-        tokio::spawn(server);
-
+        let base_url = serve(listener, state.clone(), respond);
         Self { base_url, state }
     }
 
     /// Returns each request received so far as `METHOD /path`.
     pub fn requests(&self) -> Vec<String> {
         self.state.requests.lock().unwrap().clone()
+    }
+
+    /// Builds a client of this server that retries quickly, with the
+    /// tokens `old-token` and `old-refresh-token` stored.
+    pub fn signed_in_client(&self) -> PlatformClient {
+        let client = self.client(3);
+        client.set_token("old-token");
+        client.set_refresh_token("old-refresh-token");
+        client
     }
 
     /// Builds a client of this server that retries quickly.
@@ -218,12 +215,43 @@ impl ScriptedServer {
     }
 }
 
-async fn respond(request: HttpRequest, state: web::Data<ScriptState>) -> HttpResponse {
-    state
-        .requests
+/// Serves `handler` for every request on `listener`, with `state` as app
+/// data, in a task of the test's runtime, and returns the base URL.
+fn serve<State, Handler, Args>(
+    listener: TcpListener,
+    state: web::Data<State>,
+    handler: Handler,
+) -> String
+where
+    State: Send + Sync + 'static,
+    Handler: actix_web::Handler<Args> + Send,
+    Args: actix_web::FromRequest + 'static,
+    Handler::Output: actix_web::Responder + 'static,
+{
+    let base_url = format!("http://{}", listener.local_addr().unwrap());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .default_service(web::to(handler.clone()))
+    })
+    .workers(1)
+    .listen(listener)
+    .expect("test server listens")
+    .run();
+    tokio::spawn(server);
+    base_url
+}
+
+/// Appends `request` to `requests` as `METHOD /path`.
+fn record(requests: &Mutex<Vec<String>>, request: &HttpRequest) {
+    requests
         .lock()
         .unwrap()
         .push(format!("{} {}", request.method(), request.path()));
+}
+
+async fn respond(request: HttpRequest, state: web::Data<ScriptState>) -> HttpResponse {
+    record(&state.requests, &request);
     let scripted = {
         let mut responses = state.responses.lock().unwrap();
         if responses.len() > 1 {
@@ -260,25 +288,13 @@ struct ProxyState {
 impl RecordingProxy {
     pub fn start(upstream: &str) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port is free");
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
         let state = web::Data::new(ProxyState {
             upstream: upstream.to_string(),
             http: reqwest::Client::new(),
             requests: Mutex::new(Vec::new()),
         });
 
-        let app_state = state.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(app_state.clone())
-                .default_service(web::to(forward))
-        })
-        .workers(1)
-        .listen(listener)
-        .expect("proxy listens")
-        .run();
-        tokio::spawn(server);
-
+        let base_url = serve(listener, state.clone(), forward);
         Self { base_url, state }
     }
 
@@ -310,11 +326,7 @@ async fn forward(
     body: web::Bytes,
     state: web::Data<ProxyState>,
 ) -> HttpResponse {
-    state
-        .requests
-        .lock()
-        .unwrap()
-        .push(format!("{} {}", request.method(), request.path()));
+    record(&state.requests, &request);
 
     let method = reqwest::Method::from_bytes(request.method().as_str().as_bytes()).unwrap();
     let url = format!("{}{}", state.upstream, request.uri());
@@ -338,4 +350,14 @@ async fn forward(
             .await
             .expect("the upstream body is readable"),
     )
+}
+
+/// Asserts that `error` is [`Error::RefreshTokenRejected`] with
+/// `expected_code`.
+#[track_caller]
+pub fn assert_refresh_rejected(error: &Error, expected_code: &str) {
+    let Error::RefreshTokenRejected { code, .. } = error else {
+        panic!("expected RefreshTokenRejected with {expected_code}, got {error:?}");
+    };
+    assert_eq!(code, expected_code);
 }
