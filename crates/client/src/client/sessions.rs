@@ -43,7 +43,9 @@ impl PlatformClient {
     }
 
     /// Exchanges the stored refresh token for a new token pair
-    /// (`POST /api/v1/auth/refresh`) and stores the pair in this session.
+    /// (`POST /api/v1/auth/refresh`) and stores the pair in this session,
+    /// unless a login, logout or `set_token` on a clone replaced the
+    /// session's tokens while the request was in flight.
     ///
     /// The stored access token goes along, even when it has expired, so the
     /// server checks that both tokens belong to one user. The server retires
@@ -304,7 +306,7 @@ impl PlatformClient {
             .await
             .and_then(|reply| reply.parse::<AuthBody>());
         match result {
-            Ok(auth) => Ok(self.start_session(auth)),
+            Ok(auth) => Ok(self.store_refreshed_pair(auth, &refresh_token)),
             Err(error) => {
                 if matches!(error, Error::RefreshTokenRejected { .. }) {
                     self.drop_refresh_token(&refresh_token);
@@ -312,6 +314,19 @@ impl PlatformClient {
                 Err(error)
             }
         }
+    }
+
+    /// Stores the pair a refresh of `sent` returned. A login, logout or
+    /// `set_token` on a clone while the refresh was in flight replaced or
+    /// cleared `sent`, and what it stored is newer, so the pair is then
+    /// only returned.
+    fn store_refreshed_pair(&self, auth: AuthBody, sent: &str) -> AuthResponse {
+        let mut tokens = self.write_tokens();
+        if tokens.refresh_token.as_deref() == Some(sent) {
+            tokens.access_token = Some(auth.response.token.clone());
+            tokens.refresh_token = auth.refresh_token;
+        }
+        auth.response
     }
 
     /// Drops `rejected`, unless a login or `set_refresh_token` stored

@@ -1,6 +1,8 @@
 //! The session calls against a real server: refresh, logout, password
 //! change, and listing and ending sessions.
 
+use std::time::Duration;
+
 use platform_auth_client::Error;
 
 use crate::support::{
@@ -47,6 +49,26 @@ async fn refresh_without_refresh_token_sends_nothing() {
     assert_eq!(error.status(), None);
     assert_eq!(error.code(), None);
     assert!(server.requests().is_empty(), "{:?}", server.requests());
+}
+
+/// A refresh returns its pair but leaves the tokens that a clone stored
+/// while the refresh was in flight.
+#[tokio::test]
+async fn refresh_keeps_newer_tokens() {
+    let server = ScriptedServer::start(vec![
+        Scripted::pair("new-token", "new-refresh-token").with_delay(Duration::from_millis(300))
+    ]);
+    let client = server.signed_in_client();
+    let clone = client.clone();
+
+    let refresh = tokio::spawn(async move { clone.refresh().await });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    client.set_token("newer-token");
+    let pair = refresh.await.unwrap().unwrap();
+
+    assert_eq!(pair.token, "new-token");
+    assert_eq!(client.token().as_deref(), Some("newer-token"));
+    assert_eq!(client.refresh_token(), None);
 }
 
 #[tokio::test]
