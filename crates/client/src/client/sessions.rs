@@ -90,8 +90,8 @@ impl PlatformClient {
     /// # Errors
     /// [`Error::Server`] with status 400 and code `no_session` when the
     /// access token belongs to no session, as tokens issued by the Python
-    /// platform do; [`logout_all`](Self::logout_all) ends those. The errors
-    /// of an authenticated call otherwise, as for
+    /// platform do, and [`logout_all`](Self::logout_all) is then the way
+    /// out. The errors of an authenticated call otherwise, as for
     /// [`current_user`](Self::current_user). On an error the tokens stay
     /// stored.
     ///
