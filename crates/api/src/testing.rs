@@ -22,16 +22,31 @@ pub struct TestServer {
 /// # Panics
 /// When the settings are invalid or the server cannot start.
 pub fn spawn_server(database: TestDatabase, jwt_secret: &str) -> TestServer {
-    let variables: HashMap<String, String> = [
+    spawn_server_with(database, jwt_secret, &[])
+}
+
+/// Starts the application as [`spawn_server`] does, with `overrides` set
+/// over the test settings, for example `[("PLATFORM_JWT_TTL", "1")]`.
+///
+/// # Panics
+/// When the settings are invalid or the server cannot start.
+pub fn spawn_server_with(
+    database: TestDatabase,
+    jwt_secret: &str,
+    overrides: &[(&str, &str)],
+) -> TestServer {
+    let defaults = [
         ("PLATFORM_CONFIG_DIR", "/nonexistent-platform-auth-config"),
         ("PLATFORM_HOST", "127.0.0.1"),
         ("PLATFORM_PORT", "0"),
         ("PLATFORM_JWT_SECRET", jwt_secret),
         ("DATABASE_URL", database.url()),
-    ]
-    .into_iter()
-    .map(|(key, value)| (key.to_string(), value.to_string()))
-    .collect();
+    ];
+    let variables: HashMap<String, String> = defaults
+        .iter()
+        .chain(overrides)
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect();
 
     let settings = Settings::load_from(&variables).expect("test settings are valid");
     let application = Application::build(&settings).expect("test server starts");

@@ -1,5 +1,7 @@
 //! [`PlatformClient`] and its builder.
 
+mod sessions;
+
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
@@ -12,6 +14,7 @@ use serde_json::{json, Value};
 use crate::error::{BuildError, Error, FieldError};
 use crate::model::{AuthBody, AuthResponse, User};
 use crate::retry::{parse_retry_after, Backoff, Failure, RetryPolicy};
+use sessions::REFRESH_PATH;
 
 /// The attempts per call when the builder sets none.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
@@ -23,28 +26,54 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest `Retry-After` waited out when the builder sets none.
 pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
-/// An async client of the platform-auth API that keeps one session's token.
+/// An async client of the platform-auth API that keeps one session's
+/// tokens.
 ///
-/// [`register`](Self::register) and [`login`](Self::login) store the token
-/// they receive, and [`current_user`](Self::current_user) sends it.
+/// [`register`](Self::register), [`login`](Self::login),
+/// [`refresh`](Self::refresh) and
+/// [`change_password`](Self::change_password) store the access token and
+/// refresh token they receive. [`current_user`](Self::current_user),
+/// [`sessions`](Self::sessions), [`end_session`](Self::end_session),
+/// [`logout`](Self::logout), [`logout_all`](Self::logout_all) and
+/// `change_password` send the access token.
 ///
 /// # Sharing
 ///
-/// Cloning is cheap. **Clones share the session**: a login, or a
+/// Cloning is cheap. **Clones share the session**: a login, a refresh, or a
 /// [`set_token`](Self::set_token), through any clone is seen by all of
 /// them, so one signed-in client can be handed to many tasks. For another
 /// user, call [`new_session`](Self::new_session), which shares the
 /// connection pool and settings but starts with no token. One process can
 /// so hold many users' sessions at once.
 ///
+/// # Refreshing
+///
+/// When the session has a refresh token, a 401 on a call that sends the
+/// access token makes the client refresh the session once and send the call
+/// once more with the new access token. A second 401 is returned as it is,
+/// so a call sends at most one refresh. When the refresh itself fails, the
+/// call returns the refresh's error rather than the first 401, because it
+/// says why the session cannot go on: [`Error::RefreshTokenRejected`] when
+/// the server no longer accepts the refresh token (the client then drops
+/// it), or a transport or server error after which the caller may try again.
+///
+/// The clones of one session refresh one at a time. A call that got a 401
+/// waits for a refresh in progress on any clone, and if that refresh
+/// replaced the access token the server rejected, the call is sent
+/// again with the new token and sends no refresh of its own. So any number
+/// of clones whose access token expired together rotate the refresh token
+/// once. If the refresh they waited for failed, they return their own 401.
+///
 /// # Retries
 ///
-/// `GET` calls ([`current_user`](Self::current_user) and
-/// [`health`](Self::health)) are retried after a connection failure, a 503
-/// or a 429, up to the builder's attempt count, waiting out `Retry-After`
-/// when the server sends it and the [`Backoff`] otherwise. Register and login
-/// are never retried, because the server may have acted on a request whose
-/// response was lost. Timeouts are not retried either.
+/// `GET` calls ([`current_user`](Self::current_user),
+/// [`sessions`](Self::sessions) and [`health`](Self::health)) are retried
+/// after a connection failure, a 503 or a 429, up to the builder's attempt
+/// count, waiting out `Retry-After` when the server sends it and the
+/// [`Backoff`] otherwise. `POST` and `DELETE` calls are never retried,
+/// because the server may have acted on a request whose response was lost.
+/// The one exception is the resend after a refresh above, which follows a
+/// 401 the server sent before acting. Timeouts are not retried either.
 ///
 /// ```no_run
 /// use platform_auth_client::PlatformClient;
@@ -64,7 +93,7 @@ pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct PlatformClient {
     shared: Arc<Shared>,
-    session: Arc<RwLock<Session>>,
+    session: Arc<SessionState>,
 }
 
 /// The connection pool and settings that every session of one client shares.
@@ -76,11 +105,19 @@ struct Shared {
     retry: RetryPolicy,
 }
 
-/// The tokens of one signed-in user.
+/// The tokens of one signed-in user, shared by the clones of a client.
 #[derive(Default)]
-struct Session {
+struct SessionState {
+    tokens: RwLock<Tokens>,
+    /// Held for the whole of a refresh, so that the clones of one session
+    /// send one refresh at a time.
+    refresh_lock: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct Tokens {
     access_token: Option<String>,
-    /// Kept from auth responses that carry one, for session calls to use.
+    /// Kept from auth responses that carry one, for refreshes to send.
     refresh_token: Option<String>,
 }
 
@@ -312,7 +349,7 @@ impl PlatformClient {
     /// assert_eq!(client.token().as_deref(), Some("saved-token"));
     /// ```
     pub fn token(&self) -> Option<String> {
-        self.read_session().access_token.clone()
+        self.read_tokens().access_token.clone()
     }
 
     /// Makes `token` the access token of this session, for example one
@@ -326,9 +363,9 @@ impl PlatformClient {
     /// assert_eq!(clone.token(), client.token());
     /// ```
     pub fn set_token(&self, token: impl Into<String>) {
-        let mut session = self.write_session();
-        session.access_token = Some(token.into());
-        session.refresh_token = None;
+        let mut tokens = self.write_tokens();
+        tokens.access_token = Some(token.into());
+        tokens.refresh_token = None;
     }
 
     /// Creates an account and stores the returned token in this session.
@@ -364,7 +401,7 @@ impl PlatformClient {
         }
 
         let auth: AuthBody = self
-            .call(Method::POST, "/api/v1/auth/register", Some(&body), false)
+            .call(Method::POST, "/api/v1/auth/register", Some(&body))
             .await?;
         Ok(self.start_session(auth))
     }
@@ -376,8 +413,11 @@ impl PlatformClient {
     ///
     /// # Errors
     /// [`Error::InvalidCredentials`] for a wrong password or an unknown
-    /// email, [`Error::RateLimited`] when the server throttles logins, and
-    /// the other variants as for any call.
+    /// email, and [`Error::Forbidden`] (`account_disabled`) when an operator
+    /// disabled the account. [`Error::RateLimited`] (`rate_limited` or
+    /// `account_locked`) when the server throttles logins, and
+    /// [`Error::Server`] (503 `overloaded`) when it has too many password
+    /// hashes queued. The other variants as for any call.
     ///
     /// # Examples
     ///
@@ -393,18 +433,20 @@ impl PlatformClient {
         let body = json!({ "email": email, "password": password });
 
         let auth: AuthBody = self
-            .call(Method::POST, "/api/v1/auth/login", Some(&body), false)
+            .call(Method::POST, "/api/v1/auth/login", Some(&body))
             .await?;
         Ok(self.start_session(auth))
     }
 
     /// Returns the user of this session's token (`GET /api/v1/auth/me`).
     /// Without a token the request goes out without one, and the server's
-    /// `missing_token` error comes back.
+    /// `missing_token` error comes back unless a refresh replaces it (see
+    /// [Refreshing](Self#refreshing)).
     ///
     /// # Errors
     /// [`Error::Unauthorized`] when the token is missing, invalid or
-    /// expired, and the other variants as for any call.
+    /// expired and no refresh token is held, the refresh's errors when one
+    /// is, and the other variants as for any call.
     ///
     /// # Examples
     ///
@@ -418,7 +460,9 @@ impl PlatformClient {
     /// # }
     /// ```
     pub async fn current_user(&self) -> Result<User, Error> {
-        self.call(Method::GET, "/api/v1/auth/me", None, true).await
+        self.authenticated(Method::GET, "/api/v1/auth/me", None)
+            .await?
+            .parse()
     }
 
     /// Checks that the server is up (`GET /health`).
@@ -437,51 +481,98 @@ impl PlatformClient {
     /// # }
     /// ```
     pub async fn health(&self) -> Result<(), Error> {
-        let _: Value = self.call(Method::GET, "/health", None, false).await?;
+        let _: Value = self.call(Method::GET, "/health", None).await?;
         Ok(())
     }
 
     fn start_session(&self, auth: AuthBody) -> AuthResponse {
-        let mut session = self.write_session();
-        session.access_token = Some(auth.response.token.clone());
-        session.refresh_token = auth.refresh_token;
+        let mut tokens = self.write_tokens();
+        tokens.access_token = Some(auth.response.token.clone());
+        tokens.refresh_token = auth.refresh_token;
         auth.response
     }
 
     // A panic while the lock was held cannot leave the two optional strings
     // half-written, so a poisoned lock is used as it is.
-    fn read_session(&self) -> std::sync::RwLockReadGuard<'_, Session> {
-        self.session.read().unwrap_or_else(PoisonError::into_inner)
+    fn read_tokens(&self) -> std::sync::RwLockReadGuard<'_, Tokens> {
+        self.session
+            .tokens
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write_session(&self) -> std::sync::RwLockWriteGuard<'_, Session> {
-        self.session.write().unwrap_or_else(PoisonError::into_inner)
+    fn write_tokens(&self) -> std::sync::RwLockWriteGuard<'_, Tokens> {
+        self.session
+            .tokens
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends one call, retrying idempotent ones as the policy allows, and
-    /// reads the success body as `T`.
+    /// Sends a call without the access token and reads the success body as
+    /// `T`.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         body: Option<&Value>,
-        authenticated: bool,
     ) -> Result<T, Error> {
+        self.request(method, path, body, None).await?.parse()
+    }
+
+    /// Sends a call with the access token. After a 401, when the session
+    /// has a refresh token, refreshes it and sends the call once more, as
+    /// the type's documentation describes under "Refreshing".
+    async fn authenticated(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, Error> {
+        let token = self.token();
+        let first = self
+            .request(method.clone(), path, body, token.as_deref())
+            .await;
+        let rejection = match first {
+            Err(error @ Error::Unauthorized { .. }) if self.refresh_token().is_some() => error,
+            outcome => return outcome,
+        };
+
+        tracing::debug!(
+            http.method = %method,
+            url.path = path,
+            code = rejection.code(),
+            "access token rejected; refreshing the session"
+        );
+        let token = self.renew_access_token(token, rejection).await?;
+        self.request(method, path, body, Some(&token)).await
+    }
+
+    /// Sends one request, retrying idempotent ones as the policy allows, and
+    /// returns the success response.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> Result<Reply, Error> {
         let url = format!("{}{}", self.shared.base_url, path);
-        let token = if authenticated { self.token() } else { None };
         let idempotent = method == Method::GET;
 
         let mut attempt = 1;
         loop {
-            let outcome = self.send(&method, &url, body, token.as_deref()).await;
+            let outcome = self.send(&method, &url, body, token).await;
             let failure = match &outcome {
-                Ok(reply) if reply.status.is_success() => return reply.parse(),
-                Ok(reply) => Failure::Status {
+                Ok(reply) if reply.status.is_success() => None,
+                Ok(reply) => Some(Failure::Status {
                     status: reply.status,
                     retry_after: reply.retry_after,
-                },
-                Err(error) if error.is_connect() => Failure::Connect,
-                Err(_) => Failure::OtherTransport,
+                }),
+                Err(error) if error.is_connect() => Some(Failure::Connect),
+                Err(_) => Some(Failure::OtherTransport),
+            };
+            let Some(failure) = failure else {
+                return outcome.map_err(Error::Transport);
             };
 
             let Some(delay) = self.shared.retry.delay_after(attempt, idempotent, failure) else {
@@ -536,11 +627,11 @@ impl PlatformClient {
 
 impl fmt::Debug for PlatformClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let session = self.read_session();
+        let tokens = self.read_tokens();
         f.debug_struct("PlatformClient")
             .field("base_url", &self.shared.base_url)
-            .field("has_token", &session.access_token.is_some())
-            .field("has_refresh_token", &session.refresh_token.is_some())
+            .field("has_token", &tokens.access_token.is_some())
+            .field("has_refresh_token", &tokens.refresh_token.is_some())
             .field("timeout", &self.shared.timeout)
             .field("retry", &self.shared.retry)
             .finish()
@@ -581,42 +672,33 @@ impl Reply {
             other => other.to_string(),
         };
         let code = body["code"].as_str().map(str::to_string);
-        let is_login = path.ends_with("/login");
 
-        match self.status {
-            StatusCode::UNAUTHORIZED => {
-                let code = code.unwrap_or_else(|| {
-                    if is_login {
-                        "invalid_credentials"
-                    } else {
-                        "invalid_token"
-                    }
-                    .to_string()
-                });
-                if code == "invalid_credentials" {
-                    Error::InvalidCredentials { detail, code }
-                } else {
-                    Error::Unauthorized { detail, code }
-                }
+        match (self.status, code) {
+            (StatusCode::UNAUTHORIZED, code) => unauthorized_error(path, detail, code),
+            (StatusCode::FORBIDDEN, Some(code)) => Error::Forbidden { detail, code },
+            (StatusCode::NOT_FOUND, Some(code)) if code == "session_not_found" => {
+                Error::NotFound { detail, code }
             }
-            StatusCode::CONFLICT if code.as_deref().is_none_or(|code| code == "email_taken") => {
+            (StatusCode::CONFLICT, code)
+                if code.as_deref().is_none_or(|code| code == "email_taken") =>
+            {
                 Error::EmailTaken {
                     detail,
                     code: code.unwrap_or_else(|| "email_taken".to_string()),
                 }
             }
-            StatusCode::UNPROCESSABLE_ENTITY => Error::Validation {
+            (StatusCode::UNPROCESSABLE_ENTITY, code) => Error::Validation {
                 detail,
                 code: code.unwrap_or_else(|| "validation_failed".to_string()),
                 errors: serde_json::from_value::<Vec<FieldError>>(body["errors"].clone())
                     .unwrap_or_default(),
             },
-            StatusCode::TOO_MANY_REQUESTS => Error::RateLimited {
+            (StatusCode::TOO_MANY_REQUESTS, code) => Error::RateLimited {
                 detail,
                 code: code.unwrap_or_else(|| "rate_limited".to_string()),
                 retry_after: self.retry_after,
             },
-            status => Error::Server {
+            (status, code) => Error::Server {
                 status,
                 detail,
                 code,
@@ -637,5 +719,37 @@ impl Reply {
             .canonical_reason()
             .unwrap_or("error response")
             .to_string()
+    }
+}
+
+/// The 401 codes about the access token, as opposed to the refresh token,
+/// that the refresh route can send when an access token goes along.
+const ACCESS_TOKEN_CODES: [&str; 3] = ["missing_token", "invalid_token", "token_expired"];
+
+/// Maps a 401 to its variant by route: login rejects the credentials,
+/// refresh rejects the refresh token unless the code names the access token
+/// sent along, and every other route rejects the access token. A body
+/// without a `code`, as other servers of this API send, gets the
+/// platform-auth code for the route.
+fn unauthorized_error(path: &str, detail: String, code: Option<String>) -> Error {
+    let is_login = path.ends_with("/login");
+    let is_refresh = path == REFRESH_PATH;
+    let code = code.unwrap_or_else(|| {
+        if is_login {
+            "invalid_credentials"
+        } else if is_refresh {
+            "invalid_refresh_token"
+        } else {
+            "invalid_token"
+        }
+        .to_string()
+    });
+
+    if code == "invalid_credentials" {
+        Error::InvalidCredentials { detail, code }
+    } else if is_refresh && !ACCESS_TOKEN_CODES.contains(&code.as_str()) {
+        Error::RefreshTokenRejected { detail, code }
+    } else {
+        Error::Unauthorized { detail, code }
     }
 }

@@ -27,6 +27,8 @@ use serde::Deserialize;
 ///             format!("Wait {} s.", retry_after.unwrap_or_default().as_secs())
 ///         }
 ///         Error::Unauthorized { code, .. } if code == "token_expired" => "Log in again.".into(),
+///         Error::Forbidden { detail, .. } => detail.clone(),
+///         other if other.requires_login() => "Log in again.".into(),
 ///         other => other.to_string(),
 ///     }
 /// }
@@ -83,18 +85,68 @@ pub enum Error {
         retry_after: Option<Duration>,
     },
 
-    /// 401 from a call that sends the token: it was missing, invalid or
-    /// expired.
+    /// 401 from a call that sends the access token: it was missing,
+    /// invalid or expired, or its session has ended.
     #[error("{detail}")]
     Unauthorized {
         /// The server's sentence.
         detail: String,
-        /// `missing_token`, `invalid_token` or `token_expired`.
+        /// `missing_token`, `invalid_token`, `token_expired` or
+        /// `session_ended`.
         code: String,
     },
 
-    /// Any other error response, such as a 500, a 503 after the last retry,
-    /// or a 404 from a wrong base URL.
+    /// 401 from a refresh: the server no longer exchanges the refresh
+    /// token, so only a new login gives this session tokens again. The
+    /// client drops the refresh token from the session when it gets this
+    /// error.
+    #[error("{detail}")]
+    RefreshTokenRejected {
+        /// The server's sentence.
+        detail: String,
+        /// `invalid_refresh_token` (unknown token),
+        /// `refresh_token_expired` (past the session's lifetime or idle
+        /// timeout), `refresh_token_reused` (a retired token was presented,
+        /// so the server ended the session), `session_ended` (the session
+        /// was logged out or ended) or `refresh_token_mismatch` (the access
+        /// token sent along belongs to another user).
+        code: String,
+    },
+
+    /// A refresh was requested, but the session has no refresh token:
+    /// nothing has logged in, the session logged out, or the server
+    /// rejected the last one. No request was sent.
+    #[error(
+        "no refresh token is stored in this session; log in, or restore one with set_refresh_token"
+    )]
+    NoRefreshToken,
+
+    /// 403: the server rejected the request for this account.
+    #[error("{detail}")]
+    Forbidden {
+        /// The server's sentence.
+        detail: String,
+        /// `invalid_current_password` from a password change, or
+        /// `account_disabled` from a login.
+        code: String,
+    },
+
+    /// 404 for something the call names that does not exist for the caller,
+    /// such as the id given to
+    /// [`end_session`](crate::PlatformClient::end_session). A 404 for an
+    /// unknown route, as a wrong base URL gets, is [`Error::Server`].
+    #[error("{detail}")]
+    NotFound {
+        /// The server's sentence.
+        detail: String,
+        /// `session_not_found`.
+        code: String,
+    },
+
+    /// Any other error response, such as a 500, a 503 after the last retry
+    /// (`overloaded` when password hashing is saturated), a 400
+    /// `no_session` from [`logout`](crate::PlatformClient::logout), or a 404
+    /// from a wrong base URL.
     #[error("server returned {status}: {detail}")]
     Server {
         /// The response status.
@@ -158,9 +210,12 @@ impl Error {
             | Self::EmailTaken { code, .. }
             | Self::Validation { code, .. }
             | Self::RateLimited { code, .. }
-            | Self::Unauthorized { code, .. } => Some(code),
+            | Self::Unauthorized { code, .. }
+            | Self::RefreshTokenRejected { code, .. }
+            | Self::Forbidden { code, .. }
+            | Self::NotFound { code, .. } => Some(code),
             Self::Server { code, .. } => code.as_deref(),
-            Self::Transport(_) | Self::InvalidResponse { .. } => None,
+            Self::NoRefreshToken | Self::Transport(_) | Self::InvalidResponse { .. } => None,
         }
     }
 
@@ -181,8 +236,11 @@ impl Error {
             | Self::Validation { detail, .. }
             | Self::RateLimited { detail, .. }
             | Self::Unauthorized { detail, .. }
+            | Self::RefreshTokenRejected { detail, .. }
+            | Self::Forbidden { detail, .. }
+            | Self::NotFound { detail, .. }
             | Self::Server { detail, .. } => Some(detail),
-            Self::Transport(_) | Self::InvalidResponse { .. } => None,
+            Self::NoRefreshToken | Self::Transport(_) | Self::InvalidResponse { .. } => None,
         }
     }
 
@@ -199,14 +257,16 @@ impl Error {
     /// ```
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::InvalidCredentials { .. } | Self::Unauthorized { .. } => {
-                Some(StatusCode::UNAUTHORIZED)
-            }
+            Self::InvalidCredentials { .. }
+            | Self::Unauthorized { .. }
+            | Self::RefreshTokenRejected { .. } => Some(StatusCode::UNAUTHORIZED),
+            Self::Forbidden { .. } => Some(StatusCode::FORBIDDEN),
+            Self::NotFound { .. } => Some(StatusCode::NOT_FOUND),
             Self::EmailTaken { .. } => Some(StatusCode::CONFLICT),
             Self::Validation { .. } => Some(StatusCode::UNPROCESSABLE_ENTITY),
             Self::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
             Self::Server { status, .. } | Self::InvalidResponse { status, .. } => Some(*status),
-            Self::Transport(_) => None,
+            Self::NoRefreshToken | Self::Transport(_) => None,
         }
     }
 
@@ -232,6 +292,31 @@ impl Error {
             }
             _ => None,
         }
+    }
+
+    /// Returns whether only a new login can give the session working
+    /// tokens again: the access token was rejected and no refresh could
+    /// replace it ([`Error::Unauthorized`]), the refresh token was rejected
+    /// ([`Error::RefreshTokenRejected`]), or there was none to send
+    /// ([`Error::NoRefreshToken`]).
+    ///
+    /// ```
+    /// let error = platform_auth_client::Error::RefreshTokenRejected {
+    ///     detail: "The session has expired; log in again.".into(),
+    ///     code: "refresh_token_expired".into(),
+    /// };
+    /// assert!(error.requires_login());
+    /// assert!(!platform_auth_client::Error::Forbidden {
+    ///     detail: "The current password is wrong.".into(),
+    ///     code: "invalid_current_password".into(),
+    /// }
+    /// .requires_login());
+    /// ```
+    pub fn requires_login(&self) -> bool {
+        matches!(
+            self,
+            Self::Unauthorized { .. } | Self::RefreshTokenRejected { .. } | Self::NoRefreshToken
+        )
     }
 
     /// Returns whether the request timed out.

@@ -1,5 +1,6 @@
-//! An async Rust client of the platform-auth API: register, log in, and
-//! read the current user with the stored bearer token.
+//! An async Rust client of the platform-auth API: register, log in, read
+//! the current user with the stored bearer token, and manage sessions:
+//! refresh, log out, change the password, list and end sessions.
 //!
 //! ```no_run
 //! use platform_auth_client::{Error, PlatformClient};
@@ -18,8 +19,9 @@
 //! ```
 //!
 //! The client speaks HTTPS through rustls, with no OpenSSL. Errors are one
-//! typed [`Error`] enum, idempotent calls are retried with backoff (see
-//! [`PlatformClient`]), and clones share their session while
+//! typed [`Error`] enum, idempotent calls are retried with backoff, and an
+//! access token the server rejects is renewed once with the refresh token
+//! (see [`PlatformClient`]). Clones share their session while
 //! [`PlatformClient::new_session`] starts another one.
 
 #![deny(missing_docs)]
@@ -35,7 +37,7 @@ pub use client::{
     DEFAULT_TIMEOUT,
 };
 pub use error::{BuildError, Error, FieldError};
-pub use model::{AuthResponse, User};
+pub use model::{AuthResponse, Session, User};
 /// The HTTP library underneath, for [`PlatformClientBuilder::http_client`]
 /// and the [`Error::Transport`] source.
 pub use reqwest;

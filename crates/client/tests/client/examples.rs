@@ -14,6 +14,9 @@ mod multi_user;
 #[path = "../../examples/register_and_me.rs"]
 mod register_and_me;
 #[allow(dead_code)]
+#[path = "../../examples/session_management.rs"]
+mod session_management;
+#[allow(dead_code)]
 #[path = "../../examples/token_reuse.rs"]
 mod token_reuse;
 
@@ -46,4 +49,12 @@ async fn error_handling_runs_twice() {
 
     error_handling::run(&server.base_url).await.unwrap();
     error_handling::run(&server.base_url).await.unwrap();
+}
+
+#[tokio::test]
+async fn session_management_runs_twice() {
+    let server = AuthServer::start().await;
+
+    session_management::run(&server.base_url).await.unwrap();
+    session_management::run(&server.base_url).await.unwrap();
 }

@@ -5,5 +5,7 @@ mod support;
 
 mod errors;
 mod examples;
+mod refresh_retry;
 mod retries;
+mod session_calls;
 mod sessions;
