@@ -162,7 +162,10 @@ async fn profile_accepts_server_token() {
             .unwrap(),
     )
     .unwrap();
-    assert!(payload["sid"].is_string(), "server tokens name their session");
+    assert!(
+        payload["sid"].is_string(),
+        "server tokens name their session"
+    );
     assert_eq!(reply.body["session_id"], payload["sid"]);
     let expires_at =
         chrono::DateTime::parse_from_rfc3339(reply.body["expires_at"].as_str().unwrap()).unwrap();
