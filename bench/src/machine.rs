@@ -7,7 +7,7 @@ use std::process::Command;
 pub struct MachineInfo {
     pub cpus: usize,
     pub cpu_model: String,
-    pub memory_gib: f64,
+    pub memory_kib: u64,
     pub kernel: String,
     /// The 1-, 5- and 15-minute load averages when the run started: other
     /// work on the machine takes CPU from the server and the load generator.
@@ -23,9 +23,9 @@ impl MachineInfo {
             cpus: cpu_count(),
             cpu_model: proc_value("/proc/cpuinfo", "model name")
                 .unwrap_or_else(|| "unknown".to_string()),
-            memory_gib: proc_value("/proc/meminfo", "MemTotal")
-                .and_then(|value| value.split_whitespace().next()?.parse::<f64>().ok())
-                .map_or(0.0, |kib| kib / (1024.0 * 1024.0)),
+            memory_kib: proc_value("/proc/meminfo", "MemTotal")
+                .and_then(|value| value.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0),
             kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
                 .map(|text| text.trim().to_string())
                 .unwrap_or_else(|_| "unknown".to_string()),

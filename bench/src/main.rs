@@ -64,6 +64,11 @@ struct Options {
     #[arg(long, env = "BENCH_HASH_CONCURRENCY")]
     hash_concurrency: Option<usize>,
 
+    /// Resident memory, in MiB, past which a server is killed and its
+    /// scenario fails [default: half the machine's memory].
+    #[arg(long, env = "BENCH_MAX_SERVER_RSS_MIB")]
+    max_server_rss_mib: Option<u64>,
+
     /// The server binary.
     #[arg(long, default_value = "target/release/platform-auth")]
     server_binary: PathBuf,
@@ -84,6 +89,11 @@ struct Options {
     /// seconds, go into the report [default: none].
     #[arg(long)]
     criterion_since: Option<u64>,
+
+    /// A line for the report's header, for example which build of the
+    /// server `--server-binary` names.
+    #[arg(long, env = "BENCH_NOTE")]
+    note: Option<String>,
 
     /// TrueType font for the plot's text.
     #[arg(long, env = "BENCH_FONT", default_value = plot::DEFAULT_FONT)]
@@ -153,6 +163,9 @@ fn run(options: &Options) -> anyhow::Result<Vec<String>> {
         ),
         logs_dir,
         scenarios,
+        max_server_rss_kib: options
+            .max_server_rss_mib
+            .map_or(machine.memory_kib / 2, |mebibytes| mebibytes * 1024),
     };
     let mut runs = Vec::new();
     for backend in backends {
@@ -191,6 +204,8 @@ fn run(options: &Options) -> anyhow::Result<Vec<String>> {
         backends: runs,
         micro_benchmarks,
         plot_file,
+        note: options.note.clone(),
+        max_server_rss_kib: plan.max_server_rss_kib,
     };
     let markdown = report.to_markdown();
     let report_path = options.out_dir.join(format!("{stem}.md"));

@@ -9,7 +9,7 @@ use platform_auth_adapters::Argon2Settings;
 
 use crate::criterion::MicroBenchmark;
 use crate::machine::MachineInfo;
-use crate::scenarios::{backend_name, BackendRun, Durations, ScenarioKind};
+use crate::scenarios::{backend_name, BackendRun, Durations, ScenarioKind, ScenarioResult};
 
 /// Memory a server may use beyond its concurrent argon2 buffers in the
 /// login burst: the runtime, the pool, buffers of 500 connections.
@@ -31,6 +31,9 @@ pub struct Report {
     pub micro_benchmarks: Vec<MicroBenchmark>,
     /// The plot's file name, beside the report.
     pub plot_file: Option<String>,
+    pub note: Option<String>,
+    /// The memory guard's limit, in KiB.
+    pub max_server_rss_kib: u64,
 }
 
 /// One target, evaluated.
@@ -68,7 +71,13 @@ impl Report {
             for result in &run.scenarios {
                 let answered =
                     result.load.requests > 0 && result.flood.is_none_or(|flood| flood.requests > 0);
-                if result.errors() > 0 || !answered {
+                if result.killed_for_memory {
+                    failures.push(format!(
+                        "{name} {}: the server passed {} resident and was killed",
+                        result.kind.title(),
+                        mebibytes(result.peak_rss_kib)
+                    ));
+                } else if result.errors() > 0 || !answered {
                     failures.push(format!(
                         "{name} {}: {} requests, {} errors",
                         result.kind.title(),
@@ -134,6 +143,11 @@ impl Report {
             }
             if let Some(burst) = run.scenario(ScenarioKind::LoginBurst) {
                 let bound = self.burst_rss_bound_kib();
+                let measured = if burst.killed_for_memory {
+                    format!("over {}, killed", mebibytes(burst.peak_rss_kib))
+                } else {
+                    mebibytes(burst.peak_rss_kib)
+                };
                 check(
                     format!(
                         "burst peak RSS ≤ {} MiB argon2 memory × {} + 64 MiB = {}",
@@ -141,8 +155,8 @@ impl Report {
                         self.hash_concurrency,
                         mebibytes(bound)
                     ),
-                    mebibytes(burst.peak_rss_kib),
-                    burst.peak_rss_kib <= bound,
+                    measured,
+                    !burst.killed_for_memory && burst.peak_rss_kib <= bound,
                 );
             }
         }
@@ -179,7 +193,10 @@ impl Report {
         let _ = writeln!(
             out,
             "- Machine: {} CPUs ({}), {:.1} GiB memory, Linux {}.",
-            machine.cpus, machine.cpu_model, machine.memory_gib, machine.kernel
+            machine.cpus,
+            machine.cpu_model,
+            machine.memory_kib as f64 / (1024.0 * 1024.0),
+            machine.kernel
         );
         let _ = writeln!(
             out,
@@ -192,6 +209,9 @@ impl Report {
             "- Code: commit {}, release build; load generator: {}.",
             machine.commit, machine.wrk
         );
+        if let Some(note) = &self.note {
+            let _ = writeln!(out, "- Note: {note}");
+        }
         let extra = if self.extra_env.is_empty() {
             "none".to_string()
         } else {
@@ -293,7 +313,7 @@ impl Report {
                     &result.load,
                     ceiling,
                     result.errors(),
-                    Some(result.peak_rss_kib)
+                    Some(peak_rss_cell(result))
                 )
             );
             if let Some(flood) = &result.flood {
@@ -316,7 +336,9 @@ impl Report {
             "\n`/me` rows are compared to the lower of `/health` and the lookup \
              rate; login and register rows to the hashing ceiling. Errors are \
              responses of status 400 or more, socket errors and timeouts \
-             (60 s); the errors of the flood row are in its `/me` row too.\n"
+             (60 s); the errors of the flood row are in its `/me` row too. \
+             A server whose RSS passes {} is killed.\n",
+            mebibytes(self.max_server_rss_kib)
         );
     }
 
@@ -369,7 +391,7 @@ fn scenario_row(
     load: &crate::wrk::LoadResult,
     ceiling: f64,
     errors: u64,
-    peak_rss_kib: Option<u64>,
+    peak_rss: Option<String>,
 ) -> String {
     let throughput = load.requests_per_second();
     format!(
@@ -380,8 +402,17 @@ fn scenario_row(
         milliseconds(load.p50_us),
         milliseconds(load.p90_us),
         milliseconds(load.p99_us),
-        peak_rss_kib.map_or("—".to_string(), mebibytes)
+        peak_rss.unwrap_or_else(|| "—".to_string())
     )
+}
+
+/// The peak RSS, or the RSS at which the memory guard killed the server.
+fn peak_rss_cell(result: &ScenarioResult) -> String {
+    if result.killed_for_memory {
+        format!("over {} (killed)", mebibytes(result.peak_rss_kib))
+    } else {
+        mebibytes(result.peak_rss_kib)
+    }
 }
 
 /// Formats a rate with a precision that suits its size.

@@ -10,7 +10,7 @@ use platform_auth_adapters::testing::{Backend, TestDatabase};
 use platform_auth_client::PlatformClient;
 
 use crate::ceilings;
-use crate::server::{ServerConfig, ServerProcess};
+use crate::server::{MemoryGuard, ServerConfig, ServerProcess};
 use crate::wrk::{self, LoadResult, LoadSpec, Workload};
 
 /// Connections of the `/me` scenarios and of the `/health` ceiling.
@@ -114,6 +114,8 @@ pub struct ScenarioResult {
     /// The login side of [`ScenarioKind::MeDuringLogin`].
     pub flood: Option<LoadResult>,
     pub peak_rss_kib: u64,
+    /// Whether the memory guard killed the server, at `peak_rss_kib`.
+    pub killed_for_memory: bool,
 }
 
 impl ScenarioResult {
@@ -164,6 +166,8 @@ pub struct RunPlan {
     /// Folder for the servers' working folders and logs, one per backend.
     pub logs_dir: PathBuf,
     pub scenarios: Vec<ScenarioKind>,
+    /// Resident memory, in KiB, past which a server is killed.
+    pub max_server_rss_kib: u64,
 }
 
 pub fn backend_name(backend: Backend) -> &'static str {
@@ -266,6 +270,7 @@ fn run_scenario(
     plan: &RunPlan,
 ) -> anyhow::Result<ScenarioResult> {
     let mut server = ServerProcess::start(config, kind.short_label())?;
+    let guard = MemoryGuard::start(&server, plan.max_server_rss_kib);
     let base_url = server.base_url().to_string();
     let duration = plan.durations.scenario;
     let me = |connections| LoadSpec {
@@ -314,6 +319,16 @@ fn run_scenario(
         ),
     };
 
+    if let Some(killed_at_kib) = guard.finish() {
+        drop(server);
+        return Ok(ScenarioResult {
+            kind,
+            load,
+            flood,
+            peak_rss_kib: killed_at_kib,
+            killed_for_memory: true,
+        });
+    }
     let peak_rss_kib = server.peak_rss_kib()?;
     server.stop()?;
     Ok(ScenarioResult {
@@ -321,6 +336,7 @@ fn run_scenario(
         load,
         flood,
         peak_rss_kib,
+        killed_for_memory: false,
     })
 }
 

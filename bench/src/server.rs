@@ -4,6 +4,8 @@
 use std::fs::File;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -154,6 +156,64 @@ impl ServerProcess {
             }
             thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// Watches a server's resident memory and kills the server once it passes
+/// a limit, so that a load test cannot take the memory other work on the
+/// machine needs.
+pub struct MemoryGuard {
+    stop: Arc<AtomicBool>,
+    /// The resident memory, in KiB, at which the server was killed; 0 while
+    /// it was not.
+    killed_at_kib: Arc<AtomicU64>,
+    watcher: Option<thread::JoinHandle<()>>,
+}
+
+impl MemoryGuard {
+    /// How often `VmRSS` is read.
+    const INTERVAL: Duration = Duration::from_millis(50);
+
+    pub fn start(server: &ServerProcess, limit_kib: u64) -> Self {
+        let pid = server.pid();
+        let stop = Arc::new(AtomicBool::new(false));
+        let killed_at_kib = Arc::new(AtomicU64::new(0));
+        let watcher = {
+            let (stop, killed_at_kib) = (stop.clone(), killed_at_kib.clone());
+            thread::spawn(move || {
+                let path = format!("/proc/{pid}/status");
+                while !stop.load(Ordering::Relaxed) {
+                    let resident = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|status| status_field_kib(&status, "VmRSS"));
+                    if let Some(resident) = resident.filter(|&kib| kib > limit_kib) {
+                        // The pid is still this server's: the harness reaps
+                        // its child only in `stop` or on drop.
+                        if let Ok(raw) = i32::try_from(pid) {
+                            let _ = kill(Pid::from_raw(raw), Signal::SIGKILL);
+                        }
+                        killed_at_kib.store(resident, Ordering::Relaxed);
+                        return;
+                    }
+                    thread::sleep(Self::INTERVAL);
+                }
+            })
+        };
+        Self {
+            stop,
+            killed_at_kib,
+            watcher: Some(watcher),
+        }
+    }
+
+    /// Stops watching; returns the resident memory in KiB at which the
+    /// server was killed, if it was.
+    pub fn finish(mut self) -> Option<u64> {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(watcher) = self.watcher.take() {
+            let _ = watcher.join();
+        }
+        Some(self.killed_at_kib.load(Ordering::Relaxed)).filter(|&kib| kib > 0)
     }
 }
 
