@@ -2,8 +2,8 @@
 //! PostgreSQL and on SQLite with wrk, measures the ceilings each figure is
 //! compared to, and writes a dated Markdown report with a latency plot.
 //!
-//! It exits non-zero when a scenario had errors or answered no request, never
-//! because of a timing. `make bench` builds everything and runs it; see
+//! It exits non-zero when a scenario had errors or got no response at all,
+//! never because of a timing. `make bench` builds everything and runs it; see
 //! `docs/performance.md`.
 
 mod ceilings;
@@ -105,7 +105,7 @@ fn main() -> ExitCode {
     match run(&options) {
         Ok(failures) if failures.is_empty() => ExitCode::SUCCESS,
         Ok(failures) => {
-            eprintln!("error: these loads had errors or answered no request:");
+            eprintln!("error: these loads had errors or got no response:");
             for failure in failures {
                 eprintln!("  - {failure}");
             }
@@ -260,8 +260,8 @@ fn parse_env_pairs(text: &str) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-/// The argon2 parameters the servers run with: the defaults, unless the
-/// extra server environment changes them.
+/// Returns the argon2 parameters the servers run with: the defaults, unless
+/// the extra server environment changes them.
 fn argon2_settings(extra_env: &[(String, String)]) -> anyhow::Result<Argon2Settings> {
     let mut settings = Argon2Settings::default();
     for (key, value) in extra_env {

@@ -50,13 +50,13 @@ impl Report {
         self.machine.cpus as f64 / self.hash_time.as_secs_f64()
     }
 
-    /// The memory bound of the login burst, in KiB.
+    /// Returns the memory bound of the login burst, in KiB.
     pub fn burst_rss_bound_kib(&self) -> u64 {
         u64::from(self.argon2.memory_kib) * self.hash_concurrency as u64 + RSS_ALLOWANCE_KIB
     }
 
-    /// Scenarios and ceilings that failed the harness's own checks: any
-    /// error, or no request answered. Timing never fails a run.
+    /// Lists the scenarios and ceilings that failed the harness's own
+    /// checks: any error, or no response at all. Timing never fails a run.
     pub fn failures(&self) -> Vec<String> {
         let mut failures = Vec::new();
         for run in &self.backends {
@@ -184,6 +184,7 @@ impl Report {
             "# platform-auth load test, {}\n",
             self.started_at.format("%Y-%m-%d %H:%M UTC")
         );
+
         let _ = writeln!(
             out,
             "- Mode: {mode}, {} s per load, {} s for the burst.",
@@ -198,6 +199,7 @@ impl Report {
             machine.memory_kib as f64 / (1024.0 * 1024.0),
             machine.kernel
         );
+
         let _ = writeln!(
             out,
             "- Load average at start: {}. The server, the load generator and \
@@ -209,6 +211,7 @@ impl Report {
             "- Code: commit {}, release build; load generator: {}.",
             machine.commit, machine.wrk
         );
+
         if let Some(note) = &self.note {
             let _ = writeln!(out, "- Note: {note}");
         }
@@ -226,11 +229,13 @@ impl Report {
             "- Server: `PLATFORM_ENV=production`, `RUST_LOG=info` (one JSON log line \
              per request, to a file), default settings otherwise; extra settings: {extra}."
         );
+
         let _ = writeln!(
             out,
             "- Argon2id: m = {} KiB, t = {}, p = {}.\n",
             self.argon2.memory_kib, self.argon2.iterations, self.argon2.parallelism
         );
+
         if let Some(plot) = &self.plot_file {
             let _ = writeln!(out, "![Latency percentiles per scenario]({plot})\n");
         }
@@ -406,7 +411,8 @@ fn scenario_row(
     )
 }
 
-/// The peak RSS, or the RSS at which the memory guard killed the server.
+/// Formats the peak RSS, or the RSS at which the memory guard killed the
+/// server.
 fn peak_rss_cell(result: &ScenarioResult) -> String {
     if result.killed_for_memory {
         format!("over {} (killed)", mebibytes(result.peak_rss_kib))

@@ -57,7 +57,7 @@ impl ScenarioKind {
         }
     }
 
-    /// A label short enough for the plot's axis.
+    /// Returns a label short enough for the plot's axis.
     pub fn short_label(self) -> &'static str {
         match self {
             Self::Me => "me",
@@ -87,7 +87,7 @@ pub struct Durations {
 
 impl Durations {
     /// Picks the durations for a short or a full run. The burst must last
-    /// long enough for its first wave of logins to be answered: 500 hashes
+    /// long enough for its first wave of logins to get responses: 500 hashes
     /// share the CPUs, so the first responses arrive after about
     /// 500 × one hash's time ÷ CPUs.
     pub fn new(short: bool, override_seconds: Option<u64>, hash: Duration, cpus: usize) -> Self {
@@ -148,7 +148,8 @@ impl BackendRun {
         self.scenarios.iter().find(|result| result.kind == kind)
     }
 
-    /// The lower of the `/me` ceilings: `/health` and the lookup rate.
+    /// Returns the lower of the `/me` ceilings: `/health` and the lookup
+    /// rate.
     pub fn me_ceiling(&self) -> f64 {
         self.health
             .requests_per_second()
@@ -156,7 +157,7 @@ impl BackendRun {
     }
 }
 
-/// What every backend run shares.
+/// Settings that every backend run shares.
 pub struct RunPlan {
     pub server_binary: PathBuf,
     pub extra_env: Vec<(String, String)>,
@@ -364,7 +365,7 @@ fn seed_accounts(base_url: &str) -> anyhow::Result<Seed> {
     })
 }
 
-/// A 256-bit random hex secret, as strong as production requires.
+/// Generates a 256-bit random hex secret, as strong as production requires.
 fn random_secret() -> String {
     use rand::RngCore;
 

@@ -20,7 +20,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long a server may take to stop after SIGTERM before it is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// What every server of one backend run is started with.
+/// Settings of every server that one backend run starts.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub binary: PathBuf,

@@ -49,7 +49,7 @@ pub struct LoadResult {
     pub read_errors: u64,
     pub write_errors: u64,
     /// Responses with a status of 400 or more. No route of the server
-    /// answers with 1xx or 3xx, so these are all the non-2xx responses.
+    /// responds with 1xx or 3xx, so these are all the non-2xx responses.
     pub status_errors: u64,
     pub timeouts: u64,
     pub p50_us: u64,
@@ -182,20 +182,21 @@ fn write_script(workload: &Workload) -> anyhow::Result<tempfile::NamedTempFile> 
 }
 
 fn describe(spec: &LoadSpec) -> String {
-    let what = match &spec.workload {
+    let request = match &spec.workload {
         Workload::Get { path, .. } => format!("GET {path}"),
         Workload::Login { .. } => "POST /api/v1/auth/login".to_string(),
         Workload::Register { .. } => "POST /api/v1/auth/register".to_string(),
     };
     format!(
-        "{what} on {} with {} connections for {} s",
+        "{request} on {} with {} connections for {} s",
         spec.base_url,
         spec.connections,
         spec.duration.as_secs()
     )
 }
 
-/// One wrk thread per CPU: wrk runs on the same machine as the server.
+/// Returns one wrk thread per CPU, because wrk runs on the same machine as
+/// the server.
 fn worker_threads() -> u32 {
     std::thread::available_parallelism().map_or(1, |count| count.get() as u32)
 }
