@@ -14,6 +14,8 @@ use platform_auth_adapters::{
 };
 use platform_auth_domain::{Password, PasswordHasher, UserId, UserRepo};
 
+use crate::command::successful_stdout;
+
 /// Clients of the lookup ceilings, as many as the `/me` scenario's
 /// connections.
 pub const LOOKUP_CLIENTS: u32 = 64;
@@ -65,17 +67,9 @@ pub fn pgbench_lookup(
         .arg(script.path())
         .arg(database_url)
         .output()
-        .context("failed to start pgbench; install PostgreSQL's client programs")?;
+        .context("failed to start pgbench; it comes with Debian's postgresql package")?;
 
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "pgbench exited with {}: {}{}",
-            output.status,
-            stdout.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
+    let stdout = successful_stdout("pgbench", &output)?;
     parse_pgbench_tps(&stdout)
         .with_context(|| format!("pgbench printed no tps line; its output was:\n{stdout}"))
 }

@@ -7,6 +7,7 @@
 //! `docs/performance.md`.
 
 mod ceilings;
+mod command;
 mod criterion;
 mod machine;
 mod plot;

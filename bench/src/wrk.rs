@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde::Deserialize;
+
+use crate::command::successful_stdout;
 
 const REPORT_SCRIPT: &str = include_str!("../lua/report.lua");
 const LOGIN_SCRIPT: &str = include_str!("../lua/login.lua");
@@ -147,15 +149,7 @@ impl RunningLoad {
 }
 
 fn parse_output(output: &Output) -> anyhow::Result<LoadResult> {
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        bail!(
-            "wrk exited with {}: {}{}",
-            output.status,
-            stdout.trim(),
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
+    let stdout = successful_stdout("wrk", output)?;
     let line = stdout
         .lines()
         .find_map(|line| line.strip_prefix("BENCH_RESULT "))
