@@ -2,7 +2,7 @@ CARGO ?= cargo
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: run test lint fmt build check-deps docs python-env flood
+.PHONY: run test lint fmt build check-deps docs python-env flood bench bench-short
 
 ## run: build a release binary and start the server on the embedded SQLite default
 run:
@@ -49,3 +49,24 @@ build:
 flood:
 	$(CARGO) build --release -p platform-auth-api --bin platform-auth --example flood
 	target/release/examples/flood target/release/platform-auth
+
+# BENCH_SHORT=1 (any value but empty, 0, false or no) selects the short mode.
+BENCH_SHORT ?=
+BENCH_SHORT_ON := $(filter-out 0 false no,$(BENCH_SHORT))
+CRITERION_FLAGS := $(if $(BENCH_SHORT_ON),--quick --warm-up-time 1 --measurement-time 2)
+
+## bench: release build, criterion micro-benchmarks, then load tests with wrk on
+## PostgreSQL and SQLite; writes bench/results/<UTC time>.md and .png (see
+## docs/performance.md). BENCH_SHORT=1 runs each load for a few seconds, and
+## BENCH_SERVER_ENV="KEY=VALUE ..." passes settings to every server it starts.
+bench:
+	scripts/bench-setup.sh
+	$(CARGO) build --release -p platform-auth-api -p platform-auth-bench
+	since=$$(date +%s) && \
+	$(CARGO) bench -p platform-auth-adapters --bench tokens --bench passwords -- $(CRITERION_FLAGS) && \
+	target/release/platform-auth-bench $(if $(BENCH_SHORT_ON),--short) --criterion-since $$since
+
+## bench-short: make bench in short mode, a few seconds per load; exits non-zero when a
+## load had errors or answered no request (never because of a timing)
+bench-short:
+	$(MAKE) bench BENCH_SHORT=1

@@ -237,12 +237,24 @@ impl r2d2::ManageConnection for ConnectionManager {
         }
     }
 
+    /// Runs as each connection leaves the pool, so it sends no query: a
+    /// ping would add a database round trip to every request. libpq marks a
+    /// PostgreSQL connection bad once a read or write on it fails, so a lost
+    /// connection fails the one request that finds it lost and is then
+    /// dropped by `has_broken`. A SQLite connection has no server to lose
+    /// and is not checked.
     fn is_valid(&self, connection: &mut AnyConnection) -> Result<(), Self::Error> {
-        connection.ping().map_err(diesel::r2d2::Error::QueryError)
+        match connection {
+            AnyConnection::Postgres(connection) => connection
+                .version()
+                .map(|_| ())
+                .map_err(diesel::r2d2::Error::QueryError),
+            AnyConnection::Sqlite(_) => Ok(()),
+        }
     }
 
     fn has_broken(&self, connection: &mut AnyConnection) -> bool {
-        connection.is_broken()
+        connection.is_broken() || self.is_valid(connection).is_err()
     }
 }
 

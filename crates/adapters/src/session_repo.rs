@@ -199,17 +199,26 @@ impl SessionRepo for DieselSessionRepo {
     ) -> anyhow::Result<Option<User>> {
         let mut connection = self.connection()?;
 
-        let row = users::table
+        let live_session_user = users::table
             .inner_join(sessions::table)
             .filter(sessions::id.eq(session_id.to_string()))
             .filter(users::id.eq(user_id.to_string()))
             .filter(users::disabled_at.is_null())
             .filter(sessions::revoked_at.is_null())
-            .filter(sessions::expires_at.gt(naive(now)))
-            .select(UserRow::as_select())
-            .first(&mut *connection as &mut AnyConnection)
-            .optional()
-            .context("failed to look up the user of a session")?;
+            .filter(sessions::expires_at.gt(naive(now)));
+        // Every authenticated request runs this query, so it runs on the
+        // backend's own connection: through `AnyConnection`, diesel renders
+        // the SQL text again on each execution, even of a cached statement.
+        let row = match &mut *connection {
+            AnyConnection::Postgres(connection) => live_session_user
+                .select(UserRow::as_select())
+                .first(connection),
+            AnyConnection::Sqlite(connection) => live_session_user
+                .select(UserRow::as_select())
+                .first(connection),
+        }
+        .optional()
+        .context("failed to look up the user of a session")?;
 
         row.map(UserRow::into_user).transpose()
     }
