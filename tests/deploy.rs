@@ -6,7 +6,7 @@
 mod support;
 
 use std::fs;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::Client;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{binary, Server, SECRET};
+use support::{binary, read_listening_url, Server, SECRET};
 
 fn deploy_file(relative: &str) -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -180,8 +180,8 @@ fn nginx_binary() -> PathBuf {
         .expect("nginx is installed; scripts/ensure-deploy-tools.sh installs it")
 }
 
-/// A client that trusts the test's self-signed certificate and connects
-/// from `source`, a loopback address of its own.
+/// Builds a client that trusts the test's self-signed certificate and
+/// connects from `source`, a loopback address of its own.
 fn client_from(source: Ipv4Addr) -> Client {
     Client::builder()
         .danger_accept_invalid_certs(true)
@@ -412,7 +412,7 @@ fn systemd_unit_is_valid_and_runs() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let base_url = listening_url(&mut serve);
+    let (base_url, _log) = read_listening_url(serve.stderr.take().unwrap());
     let health = Client::new()
         .get(format!("{base_url}/health"))
         .send()
@@ -438,29 +438,4 @@ fn systemd_unit_is_valid_and_runs() {
         thread::sleep(Duration::from_millis(50));
     };
     assert_eq!(exit.code(), Some(0));
-}
-
-/// Reads the server's log until its "listening on" line and returns the
-/// base URL it names. JSON logs carry it in the `message` field.
-fn listening_url(child: &mut Child) -> String {
-    use std::io::{BufRead, BufReader};
-
-    let stderr = child.stderr.take().unwrap();
-    let (sender, receiver) = std::sync::mpsc::channel();
-    thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some((_, rest)) = line.split_once("listening on ") {
-                let url: String = rest
-                    .chars()
-                    .take_while(|c| !c.is_whitespace() && *c != '"')
-                    .collect();
-                let _ = sender.send(url);
-            }
-        }
-    });
-    let url = receiver
-        .recv_timeout(Duration::from_secs(60))
-        .expect("the service logs its address");
-    let address: SocketAddr = url.trim_start_matches("http://").parse().unwrap();
-    format!("http://{address}")
 }

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
@@ -81,26 +81,7 @@ impl Server {
             .spawn()
             .expect("binary starts");
 
-        let stderr = child.stderr.take().unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (sender, receiver) = mpsc::channel();
-        let lines = Arc::clone(&log);
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some((_, rest)) = line.split_once("listening on ") {
-                    let url: String = rest
-                        .chars()
-                        .take_while(|c| !c.is_whitespace() && *c != '"')
-                        .collect();
-                    let _ = sender.send(url);
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-
-        let base_url = receiver
-            .recv_timeout(Duration::from_secs(60))
-            .expect("server logs its address within a minute");
+        let (base_url, log) = read_listening_url(child.stderr.take().unwrap());
         Self {
             child,
             base_url,
@@ -132,6 +113,32 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Reads a server's log until its "listening on" line and returns the base
+/// URL it names, with every line logged, then and later. JSON logs carry
+/// the URL in their `message` field.
+pub fn read_listening_url(stderr: ChildStderr) -> (String, Arc<Mutex<Vec<String>>>) {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (sender, receiver) = mpsc::channel();
+    let lines = Arc::clone(&log);
+    thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some((_, rest)) = line.split_once("listening on ") {
+                let url: String = rest
+                    .chars()
+                    .take_while(|c| !c.is_whitespace() && *c != '"')
+                    .collect();
+                let _ = sender.send(url);
+            }
+            lines.lock().unwrap().push(line);
+        }
+    });
+
+    let base_url = receiver
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server logs its address within a minute");
+    (base_url, log)
 }
 
 pub fn post(client: &Client, url: &str, body: &Value) -> (StatusCode, Value) {

@@ -81,7 +81,7 @@ impl fmt::Display for AuditKind {
     }
 }
 
-/// One audit record. It never holds an email, password or token.
+/// One audit record. It never contains an email, password or token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEvent {
     pub kind: AuditKind,

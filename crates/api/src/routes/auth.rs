@@ -234,7 +234,7 @@ pub async fn login(
         }
         Err(LockoutError::Login(LoginError::Disabled)) => {
             record_login("disabled");
-            tracing::info!("login refused: account disabled");
+            tracing::info!("login rejected: account disabled");
             Err(ApiError::AccountDisabled)
         }
         Err(LockoutError::Login(LoginError::Unexpected(error))) => {
